@@ -1,0 +1,172 @@
+//! classify + detect + decide per request (issue 1/7, acceptance 4): 10,000 realistic request
+//! URLs from an English Wikipedia page against a 200-rule consent list.
+//!
+//! The baseline in the same run is `Url::join` of the same URLs, the one step no auditor can
+//! skip; read the result as "assess costs N× a URL parse". Run: `cargo bench --bench
+//! classify_decide`; per-request time = reported time / 10,000 (criterion also prints
+//! elements per second).
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use tpr_auditor::assess::{Auditor, RequestInput};
+use tpr_auditor::carried::PageValues;
+use tpr_auditor::classify::Preset;
+use tpr_auditor::consent::ConsentList;
+use tpr_auditor::model::{Channel, Source, SourceKind};
+
+const DIRECTIVES: [&str; 5] = [
+    "script-src",
+    "style-src",
+    "img-src",
+    "connect-src",
+    "font-src",
+];
+
+/// 200 rules in the shapes users write: wildcard Cloud hosts, CDNs per gadget, paths, ports.
+pub fn consent_200() -> String {
+    let mut rules = Vec::new();
+    for i in 0..200 {
+        let source = match i % 5 {
+            0 => format!("https://tool{i}.toolforge.org"),
+            1 => format!("https://*.cdn{i}.example"),
+            2 => format!("https://api{i}.example.com/v1/"),
+            3 => format!("https://host{i}.example.net:8443"),
+            _ => format!("*.site{i}.org"),
+        };
+        let scope = if i % 3 == 0 {
+            "*".to_string()
+        } else {
+            format!("gadget:G{}", i % 40)
+        };
+        let decision = ["allow", "block", "ask"][i % 3];
+        rules.push(format!(
+            r#"{{"source":"{source}","directives":["{}"],"scope":"{scope}","decision":"{decision}"}}"#,
+            DIRECTIVES[i % DIRECTIVES.len()]
+        ));
+    }
+    rules.push(
+        r#"{"source":"https://*.toolforge.org","directives":["connect-src"],"scope":"*","decision":"allow"}"#
+            .to_string(),
+    );
+    rules.truncate(200);
+    format!(
+        r#"{{"version":1,"mode":"ask","defaults":{{"wikimedia":"allow","local":"allow","cloud":"ask","third":"ask","executable-third":"block"}},"rules":[{}]}}"#,
+        rules.join(",")
+    )
+}
+
+/// 10,000 requests in the mix a gadget-heavy page makes.
+pub fn requests_10k() -> Vec<RequestInput> {
+    let shapes: [(&str, Channel); 12] = [
+        (
+            "https://en.wikipedia.org/w/api.php?action=query&format=json&titles=Main_Page&n={i}",
+            Channel::Fetch,
+        ),
+        (
+            "/w/load.php?modules=ext.gadget.G{i}&only=scripts",
+            Channel::Script,
+        ),
+        (
+            "https://upload.wikimedia.org/wikipedia/commons/thumb/a/ab/F{i}.jpg/220px-F{i}.jpg",
+            Channel::Img,
+        ),
+        (
+            "https://tool{i}.toolforge.org/api/v1/check?page=Main_Page&user=Jane_Doe",
+            Channel::Xhr,
+        ),
+        (
+            "https://xtools.wmcloud.org/api/page/articleinfo/en.wikipedia.org/Main_Page?r={i}",
+            Channel::Fetch,
+        ),
+        (
+            "https://fonts.googleapis.com/css2?family=Roboto{i}&display=swap",
+            Channel::Style,
+        ),
+        (
+            "https://fonts.gstatic.com/s/roboto/v{i}/KFOmCnqEu92Fr1Mu4mxK.woff2",
+            Channel::FontFace,
+        ),
+        (
+            "https://cdn.jsdelivr.net/npm/lib{i}@1.2.3/dist/lib.min.js",
+            Channel::Script,
+        ),
+        (
+            "https://api{i}.example.com/v1/translate?q=Jane%20Doe&token=abc",
+            Channel::Beacon,
+        ),
+        ("http://localhost:5500/dev{i}.js", Channel::Script),
+        ("https://a.cdn{i}.example/pic.png?x={i}", Channel::Img),
+        (
+            "wss://stream{i}.example.net/v2/stream/recentchange",
+            Channel::Websocket,
+        ),
+    ];
+    (0..10_000)
+        .map(|n| {
+            let (shape, channel) = shapes[n % shapes.len()];
+            let i = (n * 7919) % 211;
+            let mut req = RequestInput::new(shape.replace("{i}", &i.to_string()), channel);
+            if n % 10 == 0 {
+                req.body = Some(format!(
+                    "action=edit&title=Main_Page&token=ab12cd34ef{i}%2B%5C"
+                ));
+            }
+            req
+        })
+        .collect()
+}
+
+fn auditor() -> Auditor {
+    let values = PageValues {
+        user_name: Some("Jane Doe".into()),
+        user_id: Some("4242".into()),
+        page_name: Some("Main_Page".into()),
+        title: Some("Main Page".into()),
+        article_id: Some("15580374".into()),
+        revision_id: Some("1234567890".into()),
+        tokens: vec!["ab12cd34ef56+\\".into(), "0123456789abcdef+\\".into()],
+        ..PageValues::default()
+    };
+    let consent = ConsentList::parse(&consent_200()).expect("bench consent list is valid");
+    Auditor::new(
+        "https://en.wikipedia.org/wiki/Main_Page",
+        &[Preset::wikimedia_production()],
+        &values,
+        consent,
+    )
+    .expect("valid page")
+}
+
+fn bench(c: &mut Criterion) {
+    let auditor = auditor();
+    let requests = requests_10k();
+    let sources: Vec<Source> = (0..40)
+        .map(|g| Source::named(SourceKind::Gadget, Some(format!("G{g}"))))
+        .collect();
+    let base = url::Url::parse("https://en.wikipedia.org/wiki/Main_Page").expect("valid");
+
+    let mut group = c.benchmark_group("per-10k-requests");
+    group.throughput(Throughput::Elements(requests.len() as u64));
+    group.bench_function(BenchmarkId::new("baseline", "url-join"), |b| {
+        b.iter(|| {
+            for req in &requests {
+                black_box(base.join(black_box(&req.url)).ok());
+            }
+        })
+    });
+    group.bench_function(BenchmarkId::new("assess", "classify+carried+decide"), |b| {
+        b.iter(|| {
+            for (n, req) in requests.iter().enumerate() {
+                black_box(
+                    auditor
+                        .assess(black_box(req), &sources[n % sources.len()])
+                        .ok(),
+                );
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Release build of the WebAssembly core into pkg/:
+#   1. wasm-pack build --target no-modules --release --out-dir pkg --no-typescript
+#      (classic-script glue: a global `wasm_bindgen(...)`, initialised with explicitly
+#      passed bytes: `await wasm_bindgen({module_or_path: bytes})`)
+#   2. wasm-opt -Oz from npm's binaryen 132 (node_modules/.bin/wasm-opt) only; any
+#      other wasm-opt is refused (Debian's binaryen 108 corrupts wasm-bindgen output)
+#   3. node smoke test: the glue + module initialise outside a browser
+#   4. raw and gzip sizes
+#
+# usage: scripts/build.sh [CRATE_DIR]     (default: the repository root)
+# env:   NO_WASM_OPT=1   skip wasm-opt (prints "wasm-opt: none")
+#        SKIP_WASM_SMOKE=1  skip the node smoke test
+# Run scripts/setup.sh first (scripts/demo.sh and scripts/test.sh do).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CRATE_DIR="$(cd "${1:-${CRATE_DIR:-$ROOT}}" && pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+say() { printf 'build: %s\n' "$*"; }
+die() { printf 'build: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Features rustc 1.95 enables by default for wasm32-unknown-unknown
+# (`rustc --print cfg --target wasm32-unknown-unknown`): wasm-opt must accept them all.
+WASM_OPT_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+NPM_WASM_OPT="$ROOT/node_modules/.bin/wasm-opt"
+WASM_OPT_WANT="wasm-opt version 132"
+
+command -v wasm-pack >/dev/null || die "wasm-pack not found: run scripts/setup.sh"
+command -v wasm-bindgen >/dev/null || die "wasm-bindgen not found: run scripts/setup.sh"
+
+crate_name="$(cd "$CRATE_DIR" && cargo metadata --no-deps --format-version 1 \
+  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);const dir=process.argv[1];const p=m.packages.find(p=>require("path").dirname(p.manifest_path)===dir)||m.packages[0];process.stdout.write(p.name.replace(/-/g,"_"))})' "$CRATE_DIR")"
+PKG="$CRATE_DIR/pkg"
+WASM="$PKG/${crate_name}_bg.wasm"
+GLUE="$PKG/${crate_name}.js"
+
+# Resolve wasm-opt before building, refusing anything that is not npm's pinned binaryen,
+# whatever PATH or WASM_OPT say.
+if [[ "${NO_WASM_OPT:-}" == 1 ]]; then
+  wasm_opt_line="wasm-opt: none (NO_WASM_OPT=1)"
+else
+  if [[ -n "${WASM_OPT:-}" && "$(readlink -f "$WASM_OPT")" != "$(readlink -f "$NPM_WASM_OPT" 2>/dev/null)" ]]; then
+    die "WASM_OPT=$WASM_OPT refused: only npm's binaryen ($NPM_WASM_OPT) is allowed (SPEC §11)"
+  fi
+  [[ -x "$NPM_WASM_OPT" ]] || die "$NPM_WASM_OPT missing: run scripts/setup.sh (or NO_WASM_OPT=1 to skip)"
+  real="$(readlink -f "$NPM_WASM_OPT")"
+  [[ "$real" == "$ROOT/node_modules/binaryen/"* ]] || die "$NPM_WASM_OPT resolves to $real, not npm's binaryen: refused"
+  version="$("$NPM_WASM_OPT" --version)"
+  [[ "$version" == "$WASM_OPT_WANT"* ]] || die "$NPM_WASM_OPT is '$version', expected '$WASM_OPT_WANT': refused"
+  wasm_opt_line="wasm-opt: $NPM_WASM_OPT -> $real ($version)"
+fi
+
+say "crate: $CRATE_DIR ($crate_name)"
+say "$(wasm-pack --version), $(wasm-bindgen --version)"
+t=$SECONDS
+# wasm-pack's update check asks crates.io's web API, which is unreachable here: its
+# "failed to get wasm-pack version" warning is harmless.
+(cd "$CRATE_DIR" && wasm-pack build --target no-modules --release --out-dir pkg --no-typescript)
+say "wasm-pack done in $((SECONDS - t)) s"
+[[ -f "$WASM" && -f "$GLUE" ]] || die "expected $WASM and $GLUE"
+raw_before=$(stat -c %s "$WASM")
+
+say "$wasm_opt_line"
+if [[ "${NO_WASM_OPT:-}" != 1 ]]; then
+  # wasm-opt takes ~10 s on the full core; its output for an unchanged input (same
+  # bytes, same wasm-opt, same flags) is reused from target/wasm-opt-cache/.
+  key="$(cat "$WASM" <(printf '%s\n' "$version" "${WASM_OPT_FEATURES[*]}" -Oz) | sha256sum | cut -c1-32)"
+  cache_dir="$(cd "$CRATE_DIR" && cargo metadata --no-deps --format-version 1 | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory')/wasm-opt-cache"
+  if [[ -f "$cache_dir/$key.wasm" ]]; then
+    cp "$cache_dir/$key.wasm" "$WASM"
+    say "wasm-opt -Oz: input unchanged, reused $cache_dir/$key.wasm ($raw_before -> $(stat -c %s "$WASM") bytes)"
+  else
+    t=$SECONDS
+    "$NPM_WASM_OPT" -Oz "${WASM_OPT_FEATURES[@]}" "$WASM" -o "$WASM.opt"
+    mv "$WASM.opt" "$WASM"
+    say "wasm-opt -Oz done in $((SECONDS - t)) s ($raw_before -> $(stat -c %s "$WASM") bytes)"
+    mkdir -p "$cache_dir"
+    find "$cache_dir" -name '*.wasm' -mtime +7 -delete 2>/dev/null || true
+    cp "$WASM" "$cache_dir/$key.wasm"
+  fi
+fi
+
+if [[ "${SKIP_WASM_SMOKE:-}" == 1 ]]; then
+  say "smoke test skipped (SKIP_WASM_SMOKE=1)"
+else
+  node "$ROOT/scripts/wasm-smoke.js" "$GLUE" "$WASM"
+fi
+
+raw=$(stat -c %s "$WASM")
+gz=$(gzip -9c "$WASM" | wc -c)
+glue_raw=$(stat -c %s "$GLUE")
+say "size: ${WASM#"$CRATE_DIR"/} raw $raw bytes ($((raw / 1024)) KiB), gzip -9 $gz bytes ($((gz / 1024)) KiB)"
+say "size: ${GLUE#"$CRATE_DIR"/} raw $glue_raw bytes"

@@ -1,0 +1,311 @@
+//! Carried data (SPEC §3): which of the page's own user-identifying values a request sends.
+//!
+//! Instead of encoding every value in every way a script might (percent-encoding with upper or
+//! lower hex, `+` for space, …), the detector *decodes the request* a few ways and looks for
+//! the plain value and its underscore/space twin. That covers raw, percent-encoded,
+//! `+`-for-space and underscore/space variants with a handful of substring searches.
+//!
+//! Only the *kind* of value found is returned: the values stay inside the detector and are
+//! never logged, exported or sent anywhere (tokens above all).
+
+use crate::model::CarryKind;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::fmt;
+
+/// Values shorter than this are ignored: `1` or `en` would match everything (SPEC §3).
+pub const MIN_VALUE_CHARS: usize = 3;
+
+/// The page's values the detector looks for, as read from `mw.config` and `mw.user.tokens`.
+/// Field names follow MediaWiki's config keys so the page glue can pass them through.
+#[derive(Deserialize, Default, Clone, PartialEq, Eq)]
+#[serde(default)]
+pub struct PageValues {
+    // `mw.config` holds ids as numbers and names as strings (or `null`); both are accepted.
+    #[serde(rename = "wgUserName")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub user_name: Option<String>,
+    #[serde(rename = "wgUserId")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub user_id: Option<String>,
+    #[serde(rename = "wgPageName")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub page_name: Option<String>,
+    #[serde(rename = "wgTitle")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub title: Option<String>,
+    #[serde(rename = "wgRelevantPageName")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub relevant_page_name: Option<String>,
+    #[serde(rename = "wgArticleId")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub article_id: Option<String>,
+    #[serde(rename = "wgRevisionId")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub revision_id: Option<String>,
+    #[serde(rename = "wgCurRevisionId")]
+    #[serde(deserialize_with = "text_or_number")]
+    pub cur_revision_id: Option<String>,
+    /// Every value of `mw.user.tokens` (CSRF, watch, patrol, …).
+    pub tokens: Vec<String>,
+}
+
+// Hand-written so that a debug print can never leak a token.
+impl fmt::Debug for PageValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageValues")
+            .field("user_name", &self.user_name)
+            .field("page_name", &self.page_name)
+            .field("tokens", &format_args!("[{} redacted]", self.tokens.len()))
+            .finish_non_exhaustive()
+    }
+}
+
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(match value {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+struct Needle {
+    kind: CarryKind,
+    text: String,
+    /// Numeric ids only count when not glued to other digits (`12345` inside a timestamp is
+    /// not the user id).
+    numeric: bool,
+}
+
+/// A detector built once per page from its values, then run on every request.
+pub struct CarriedDetector {
+    needles: Vec<Needle>,
+}
+
+impl fmt::Debug for CarriedDetector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CarriedDetector({} needles)", self.needles.len())
+    }
+}
+
+impl CarriedDetector {
+    pub fn new(values: &PageValues) -> CarriedDetector {
+        let mut needles: Vec<Needle> = Vec::new();
+        let mut add = |kind: CarryKind, value: &Option<String>| {
+            if let Some(v) = value {
+                push_variants(&mut needles, kind, v);
+            }
+        };
+        add(CarryKind::User, &values.user_name);
+        add(CarryKind::User, &values.user_id);
+        add(CarryKind::Page, &values.page_name);
+        add(CarryKind::Page, &values.title);
+        add(CarryKind::Page, &values.relevant_page_name);
+        add(CarryKind::Page, &values.article_id);
+        add(CarryKind::Revision, &values.revision_id);
+        add(CarryKind::Revision, &values.cur_revision_id);
+        for token in &values.tokens {
+            push_variants(&mut needles, CarryKind::Token, token);
+        }
+        CarriedDetector { needles }
+    }
+
+    /// True when the page has no value worth looking for (logged out, special page…).
+    pub fn is_empty(&self) -> bool {
+        self.needles.is_empty()
+    }
+
+    /// Kinds carried by a request: `path_and_query` is the URL without its fragment (the
+    /// fragment is never sent); `body` is the request body as text when the hook could read it.
+    /// `cookies` is added by the caller, who knows the credentials mode. The result is sorted
+    /// and without duplicates.
+    pub fn scan(&self, path_and_query: &str, body: Option<&str>) -> Vec<CarryKind> {
+        let mut found: Vec<CarryKind> = Vec::new();
+        if self.needles.is_empty() {
+            return found;
+        }
+        self.scan_text(path_and_query, &mut found);
+        if let Some(body) = body {
+            self.scan_text(body, &mut found);
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    fn scan_text(&self, text: &str, found: &mut Vec<CarryKind>) {
+        // The decoded forms are only built when they can differ from the raw text.
+        let percent = if text.contains('%') {
+            Some(percent_decode(text, false))
+        } else {
+            None
+        };
+        let form = if text.contains('+') {
+            Some(percent_decode(text, true))
+        } else {
+            None
+        };
+        let haystacks = [Some(Cow::Borrowed(text)), percent, form];
+        for needle in &self.needles {
+            if found.contains(&needle.kind) {
+                continue;
+            }
+            let hit = haystacks
+                .iter()
+                .flatten()
+                .any(|h| contains(h, &needle.text, needle.numeric));
+            if hit {
+                found.push(needle.kind);
+            }
+        }
+    }
+}
+
+fn push_variants(needles: &mut Vec<Needle>, kind: CarryKind, value: &str) {
+    let value = value.trim();
+    if value.chars().count() < MIN_VALUE_CHARS {
+        return;
+    }
+    let numeric = value.bytes().all(|b| b.is_ascii_digit());
+    let mut variants = vec![value.to_string()];
+    // MediaWiki writes titles with `_` in URLs and with spaces in text; scripts use either.
+    if value.contains(' ') {
+        variants.push(value.replace(' ', "_"));
+    }
+    if value.contains('_') {
+        variants.push(value.replace('_', " "));
+    }
+    // A value inside JSON text has its backslashes and quotes escaped (tokens end in `+\`).
+    if value.contains('\\') || value.contains('"') {
+        variants.push(value.replace('\\', "\\\\").replace('"', "\\\""));
+    }
+    for text in variants {
+        if !needles.iter().any(|n| n.text == text) {
+            needles.push(Needle {
+                kind,
+                text,
+                numeric,
+            });
+        }
+    }
+}
+
+fn contains(haystack: &str, needle: &str, numeric: bool) -> bool {
+    if !numeric {
+        return haystack.contains(needle);
+    }
+    let bytes = haystack.as_bytes();
+    haystack.match_indices(needle).any(|(i, m)| {
+        let before = i.checked_sub(1).and_then(|j| bytes.get(j));
+        let after = bytes.get(i + m.len());
+        !before.is_some_and(u8::is_ascii_digit) && !after.is_some_and(u8::is_ascii_digit)
+    })
+}
+
+/// Percent-decodes lossily (invalid UTF-8 becomes U+FFFD, malformed escapes stay as they are);
+/// with `form`, `+` is a space first, as in `application/x-www-form-urlencoded`.
+fn percent_decode(text: &str, form: bool) -> Cow<'_, str> {
+    let spaced: Cow<'_, str> = if form {
+        Cow::Owned(text.replace('+', " "))
+    } else {
+        Cow::Borrowed(text)
+    };
+    let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy();
+    Cow::Owned(decoded.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jane() -> CarriedDetector {
+        CarriedDetector::new(&PageValues {
+            user_name: Some("Jane Doe".into()),
+            user_id: Some("4242".into()),
+            page_name: Some("Main_Page".into()),
+            title: Some("Main Page".into()),
+            article_id: Some("1".into()),
+            revision_id: Some("123456".into()),
+            tokens: vec!["ab12cd34+\\".into(), "+\\".into()],
+            ..PageValues::default()
+        })
+    }
+
+    #[test]
+    fn user_name_variants() {
+        let d = jane();
+        for q in [
+            "/x?user=Jane_Doe",
+            "/x?u=Jane%20Doe",
+            "/x?u=Jane+Doe",
+            "/x?u=jane%5fdoe&v=Jane%5FDoe",
+        ] {
+            assert_eq!(d.scan(q, None), vec![CarryKind::User], "{q}");
+        }
+        assert_eq!(d.scan("/x?u=Janet", None), vec![]);
+    }
+
+    #[test]
+    fn token_in_body_percent_encoded() {
+        let d = jane();
+        assert_eq!(
+            d.scan("/api", Some("action=edit&token=ab12cd34%2B%5C")),
+            vec![CarryKind::Token]
+        );
+        assert_eq!(
+            d.scan("/api", Some("{\"token\":\"ab12cd34+\\\\\"}")),
+            vec![CarryKind::Token]
+        );
+        // The anonymous token `+\` is too short to count.
+        assert_eq!(d.scan("/api?t=%2B%5C", None), vec![]);
+    }
+
+    #[test]
+    fn short_and_numeric_values() {
+        let d = jane();
+        // article id 1 is too short
+        assert_eq!(d.scan("/img/1.png?id=1", None), vec![]);
+        // revision id only as a whole number
+        assert_eq!(d.scan("/x?oldid=123456", None), vec![CarryKind::Revision]);
+        assert_eq!(d.scan("/x?ts=20261234567", None), vec![]);
+        assert_eq!(d.scan("/x?ts=1234567", None), vec![]);
+    }
+
+    #[test]
+    fn several_kinds_sorted() {
+        let d = jane();
+        assert_eq!(
+            d.scan("/x?page=Main_Page&user=4242", Some("rev=123456")),
+            vec![CarryKind::User, CarryKind::Page, CarryKind::Revision]
+        );
+    }
+
+    #[test]
+    fn hostile_text_does_not_panic() {
+        let d = jane();
+        assert_eq!(d.scan("%%%%%E9%FF%ZZ+%", Some("%\u{0}\u{FFFF}")), vec![]);
+        let big = "a%".repeat(100_000);
+        assert_eq!(d.scan(&big, None), vec![]);
+    }
+
+    #[test]
+    fn values_from_mw_config_json() {
+        let v: PageValues = serde_json::from_str(
+            r#"{"wgUserName":"Jane Doe","wgUserId":4242,"wgArticleId":0,"wgTitle":null,"tokens":["x"]}"#,
+        )
+        .expect("valid");
+        assert_eq!(v.user_id.as_deref(), Some("4242"));
+        assert_eq!(v.article_id.as_deref(), Some("0"));
+        assert_eq!(v.title, None);
+    }
+
+    #[test]
+    fn debug_never_shows_tokens() {
+        let v = PageValues {
+            tokens: vec!["secret123+\\".into()],
+            ..PageValues::default()
+        };
+        assert!(!format!("{v:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,297 @@
+//! Party, site, tool and tier of a request (SPEC §3).
+//!
+//! A [`PageContext`] is built once per page (its origin, its registrable domain, which preset
+//! of operator hosts applies); [`PageContext::destination`] then classifies each request URL
+//! without allocating more than the strings it returns.
+
+use crate::model::{CarryKind, Directive, Party, Tier};
+use crate::psl;
+use serde::{Deserialize, Serialize};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use thiserror::Error;
+use url::{Host, Url};
+
+/// Errors about the URLs a page hands us. Hostile pages produce these; nothing panics.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum UrlError {
+    #[error("malformed URL {url:?}: {reason}")]
+    Malformed { url: String, reason: String },
+    #[error("URL {0:?} has no host")]
+    NoHost(String),
+}
+
+/// Shortens a page-supplied string for an error message: errors are shown, and a 2 MB URL
+/// should not become a 2 MB message.
+pub(crate) fn excerpt(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+/// Parses a request URL relative to the page, the way the browser would resolve it.
+pub fn parse_request_url(base: &Url, raw: &str) -> Result<Url, UrlError> {
+    base.join(raw.trim()).map_err(|e| UrlError::Malformed {
+        url: excerpt(raw),
+        reason: e.to_string(),
+    })
+}
+
+/// A host pattern of a preset: `*.wikipedia.org` covers `wikipedia.org` and all its
+/// subdomains; a pattern without `*.` covers exactly that host.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HostPattern(pub String);
+
+impl HostPattern {
+    pub fn matches(&self, host: &str) -> bool {
+        match self.0.strip_prefix("*.") {
+            Some(base) => {
+                host == base
+                    || (host.len() > base.len()
+                        && host.ends_with(base)
+                        && host.as_bytes()[host.len() - base.len() - 1] == b'.')
+            }
+            None => host == self.0,
+        }
+    }
+}
+
+/// A set of hosts run by one wiki operator under one privacy policy (SPEC §3 party
+/// `wikimedia`). Data, not code: users may add presets for other wiki farms.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Preset {
+    pub name: String,
+    pub hosts: Vec<HostPattern>,
+}
+
+impl Preset {
+    pub fn covers(&self, host: &str) -> bool {
+        self.hosts.iter().any(|p| p.matches(host))
+    }
+
+    /// The "wikimedia-production" preset of SPEC §3.
+    pub fn wikimedia_production() -> Preset {
+        const HOSTS: [&str; 15] = [
+            "*.wikipedia.org",
+            "*.wikimedia.org",
+            "*.wikidata.org",
+            "*.wiktionary.org",
+            "*.wikibooks.org",
+            "*.wikinews.org",
+            "*.wikiquote.org",
+            "*.wikisource.org",
+            "*.wikiversity.org",
+            "*.wikivoyage.org",
+            "*.mediawiki.org",
+            "*.wikifunctions.org",
+            "wikimediafoundation.org",
+            "*.wmfusercontent.org",
+            "w.wiki",
+        ];
+        Preset {
+            name: "wikimedia-production".into(),
+            hosts: HOSTS.iter().map(|h| HostPattern((*h).into())).collect(),
+        }
+    }
+}
+
+/// Where a request goes, as SPEC §3 and §8 describe it.
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Destination {
+    pub party: Party,
+    /// Registrable domain (eTLD+1), or the host itself when it has none (IPs, `localhost`).
+    pub site: String,
+    /// Cloud tool or project name, for `cloud` only.
+    pub tool: Option<String>,
+    /// `scheme://host[:port]`, as the event's `origin`.
+    pub origin: String,
+}
+
+/// The page a request is made from.
+#[derive(Clone, Debug)]
+pub struct PageContext {
+    url: Url,
+    host: String,
+    port: Option<u16>,
+    site: Option<String>,
+    /// The preset that applies: the first whose hosts cover the page's host.
+    preset: Option<Preset>,
+}
+
+impl PageContext {
+    /// `presets` are tried in order; the Wikimedia preset is usually the only one.
+    pub fn new(page_url: &str, presets: &[Preset]) -> Result<PageContext, UrlError> {
+        let url = Url::parse(page_url).map_err(|e| UrlError::Malformed {
+            url: excerpt(page_url),
+            reason: e.to_string(),
+        })?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| UrlError::NoHost(excerpt(page_url)))?
+            .to_string();
+        let site = psl::registrable_domain(&host).map(str::to_string);
+        let preset = presets.iter().find(|p| p.covers(&host)).cloned();
+        let port = url.port_or_known_default();
+        Ok(PageContext {
+            url,
+            host,
+            port,
+            site,
+            preset,
+        })
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn preset(&self) -> Option<&Preset> {
+        self.preset.as_ref()
+    }
+
+    /// Classifies a request URL (already resolved against the page).
+    pub fn destination(&self, url: &Url) -> Result<Destination, UrlError> {
+        let host = url
+            .host()
+            .ok_or_else(|| UrlError::NoHost(excerpt(url.as_str())))?;
+        let origin = url.origin().ascii_serialization();
+        let host_str = match &host {
+            Host::Domain(d) => (*d).to_string(),
+            Host::Ipv4(ip) => ip.to_string(),
+            Host::Ipv6(ip) => format!("[{ip}]"),
+        };
+        let site = match &host {
+            Host::Domain(d) => psl::registrable_domain(d).unwrap_or(d).to_string(),
+            _ => host_str.clone(),
+        };
+        let make = |party, tool| Destination {
+            party,
+            site: site.clone(),
+            tool,
+            origin: origin.clone(),
+        };
+
+        if is_local(&host) {
+            return Ok(make(Party::Local, None));
+        }
+        if self.is_first(url, &host_str, &site) {
+            return Ok(make(Party::First, None));
+        }
+        if let Host::Domain(domain) = &host {
+            if self.preset.as_ref().is_some_and(|p| p.covers(domain)) {
+                return Ok(make(Party::Wikimedia, None));
+            }
+            if let Some(tool) = cloud_tool(domain, url.path()) {
+                return Ok(make(Party::Cloud, tool));
+            }
+        }
+        Ok(make(Party::Third, None))
+    }
+
+    /// Same host and port (ws/wss count as http/https of the same host), or, on a wiki outside
+    /// every preset, any host of the page's registrable domain (SPEC §3).
+    fn is_first(&self, url: &Url, host: &str, site: &str) -> bool {
+        if host == self.host && url.port_or_known_default() == self.port {
+            return true;
+        }
+        if host == self.host && matches!(url.scheme(), "ws" | "wss" | "http" | "https") {
+            // ws://host (port 80) vs https://host (port 443): the same server by every
+            // practical measure; ports that differ explicitly stay distinct above.
+            return url.port().is_none() && self.url.port().is_none();
+        }
+        self.preset.is_none() && self.site.as_deref() == Some(site)
+    }
+}
+
+/// `localhost`, `*.localhost`, 127.0.0.0/8 and `[::1]`: the user's own machine.
+fn is_local(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => *d == "localhost" || d.ends_with(".localhost"),
+        Host::Ipv4(ip) => ip.is_loopback(),
+        Host::Ipv6(ip) => *ip == Ipv6Addr::LOCALHOST || is_mapped_loopback(ip),
+    }
+}
+
+fn is_mapped_loopback(ip: &Ipv6Addr) -> bool {
+    ip.to_ipv4_mapped()
+        .is_some_and(|v4: Ipv4Addr| v4.is_loopback())
+}
+
+/// Wikimedia Cloud Services: `Some(tool)` when the host is a Cloud host (the tool may be
+/// unknown, e.g. `toolforge.org` itself), `None` when it is not a Cloud host at all.
+fn cloud_tool(host: &str, path: &str) -> Option<Option<String>> {
+    // The legacy path form: tools.wmflabs.org/NAME/… and tools-static.wmflabs.org/NAME/…
+    if host == "tools.wmflabs.org" || host == "tools-static.wmflabs.org" {
+        return Some(first_path_segment(path));
+    }
+    for base in [
+        "toolforge.org",
+        "wmcloud.org",
+        "wmflabs.org",
+        "wikimedia.cloud",
+    ] {
+        if host == base {
+            return Some(None);
+        }
+        let Some(head) = host.strip_suffix(base).and_then(|h| h.strip_suffix('.')) else {
+            continue;
+        };
+        let labels: Vec<&str> = head.split('.').filter(|l| !l.is_empty()).collect();
+        let tool = match (base, labels.as_slice()) {
+            // INSTANCE.PROJECT.DATACENTER.wikimedia.cloud: the project is what a user knows.
+            ("wikimedia.cloud", [.., project, dc])
+                if dc.ends_with(|c: char| c.is_ascii_digit()) =>
+            {
+                Some(*project)
+            }
+            // NAME.toolforge.org, NAME.wmcloud.org: the label right before the base.
+            (_, [.., name]) => Some(*name),
+            _ => None,
+        };
+        return Some(tool.map(str::to_string));
+    }
+    None
+}
+
+fn first_path_segment(path: &str) -> Option<String> {
+    let seg = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if seg.is_empty() {
+        None
+    } else {
+        Some(
+            percent_encoding::percent_decode_str(seg)
+                .decode_utf8_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// Whether a frame's `sandbox` attribute lets scripts run. `None` = not sandboxed.
+pub fn frame_runs_scripts(sandbox: Option<&str>) -> bool {
+    match sandbox {
+        None => true,
+        Some(tokens) => tokens
+            .split_ascii_whitespace()
+            .any(|t| t.eq_ignore_ascii_case("allow-scripts")),
+    }
+}
+
+/// The tier of a request (SPEC §3): executable beats carried data beats passive.
+/// `frame_sandbox` is the frame's `sandbox` attribute, if the element has one.
+pub fn tier(directive: Directive, frame_sandbox: Option<&str>, carries: &[CarryKind]) -> Tier {
+    let executable = directive.runs_code()
+        || (directive == Directive::FrameSrc && frame_runs_scripts(frame_sandbox));
+    if executable {
+        Tier::Executable
+    } else if !carries.is_empty() {
+        Tier::Data
+    } else {
+        Tier::Passive
+    }
+}

@@ -1,0 +1,28 @@
+//! # TPR Auditor core
+//!
+//! The pure part of the auditor: everything that decides, and nothing that touches a browser.
+//! Modules mirror `SPEC.md`:
+//!
+//! | module | SPEC | what it answers |
+//! |---|---|---|
+//! | [`model`] | §2, §8 | the vocabulary: channel, directive, party, tier, verdict, source |
+//! | [`psl`] | §3 | registrable domain of a host (Public Suffix List, private section included) |
+//! | [`classify`] | §3 | party, site, tool and tier of a request on a given page |
+//! | [`carried`] | §3 | which user-identifying values a request carries |
+//! | [`consent`] | §7 | the consent list: parse, validate, decide, export |
+//! | [`assess`] | §3, §7, §8 | the per-request pipeline: classify, detect, decide |
+//! | [`attribution`] | §6 | stack parsing and MediaWiki source resolution |
+//!
+//! The WebAssembly API lives in `web` (only on `wasm32`) and is a thin layer over these.
+
+pub mod assess;
+pub mod attribution;
+pub mod carried;
+pub mod classify;
+pub mod consent;
+pub mod json;
+pub mod model;
+pub mod psl;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
