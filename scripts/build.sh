@@ -95,3 +95,6 @@ gz=$(gzip -9c "$WASM" | wc -c)
 glue_raw=$(stat -c %s "$GLUE")
 say "size: ${WASM#"$CRATE_DIR"/} raw $raw bytes ($((raw / 1024)) KiB), gzip -9 $gz bytes ($((gz / 1024)) KiB)"
 say "size: ${GLUE#"$CRATE_DIR"/} raw $glue_raw bytes"
+
+# The page-world bundle (bootstrap + glue + embedded wasm + loader): one classic script.
+python3 "$ROOT/scripts/bundle.py" "$PKG" "$CRATE_DIR/dist/tpr-auditor.js"

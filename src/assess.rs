@@ -112,6 +112,16 @@ impl Auditor {
         &self.page
     }
 
+    /// The page values (`mw.config`, tokens) changed: carried data is detected with these.
+    pub fn set_values(&mut self, values: &PageValues) {
+        self.detector = CarriedDetector::new(values);
+    }
+
+    /// The URL with the page's token values replaced (see [`CarriedDetector::redact`]).
+    pub fn redact(&self, url: &str) -> Option<String> {
+        self.detector.redact(url)
+    }
+
     pub fn consent(&self) -> &ConsentList {
         &self.consent
     }

@@ -76,11 +76,36 @@ struct Needle {
     /// Numeric ids only count when not glued to other digits (`12345` inside a timestamp is
     /// not the user id).
     numeric: bool,
+    /// The byte pairs of `text`: a haystack lacking one of them cannot contain it.
+    pairs: BytePairs,
+}
+
+/// A 256-bit set of the adjacent byte pairs of a text. Every pair of a substring is a pair of
+/// the whole, so `needle ⊄ haystack` proves the needle absent without searching: most needles
+/// are ruled out for the price of a few ANDs, and only the rest are searched for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct BytePairs([u64; 4]);
+
+impl BytePairs {
+    fn of(text: &str) -> BytePairs {
+        let mut bits = [0u64; 4];
+        for pair in text.as_bytes().windows(2) {
+            let h = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 24;
+            bits[(h >> 6) as usize] |= 1 << (h & 63);
+        }
+        BytePairs(bits)
+    }
+
+    fn includes(&self, other: &BytePairs) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a & b == *b)
+    }
 }
 
 /// A detector built once per page from its values, then run on every request.
 pub struct CarriedDetector {
     needles: Vec<Needle>,
+    /// Token values without MediaWiki's `+\\` suffix, for [`CarriedDetector::redact`].
+    token_cores: Vec<String>,
 }
 
 impl fmt::Debug for CarriedDetector {
@@ -105,10 +130,34 @@ impl CarriedDetector {
         add(CarryKind::Page, &values.article_id);
         add(CarryKind::Revision, &values.revision_id);
         add(CarryKind::Revision, &values.cur_revision_id);
+        let mut token_cores = Vec::new();
         for token in &values.tokens {
             push_variants(&mut needles, CarryKind::Token, token);
+            let core = token.trim().trim_end_matches("+\\");
+            // A short core could match innocent text; MediaWiki's tokens are 32 hex digits.
+            if core.len() >= 8 {
+                token_cores.push(core.to_string());
+            }
         }
-        CarriedDetector { needles }
+        CarriedDetector {
+            needles,
+            token_cores,
+        }
+    }
+
+    /// `text` (a URL) with every token value replaced by `[token]`, or `None` when it holds
+    /// none. Tokens are never logged or exported (the guide's rule): events store the
+    /// redacted URL. The token's core (without `+\\`) is matched, so every encoding of the
+    /// suffix is covered.
+    pub fn redact(&self, text: &str) -> Option<String> {
+        let mut out: Option<String> = None;
+        for core in &self.token_cores {
+            let current = out.as_deref().unwrap_or(text);
+            if current.contains(core.as_str()) {
+                out = Some(current.replace(core.as_str(), "[token]"));
+            }
+        }
+        out
     }
 
     /// True when the page has no value worth looking for (logged out, special page…).
@@ -147,14 +196,19 @@ impl CarriedDetector {
             None
         };
         let haystacks = [Some(Cow::Borrowed(text)), percent, form];
+        let pairs = haystacks
+            .each_ref()
+            .map(|h| h.as_deref().map(BytePairs::of));
         for needle in &self.needles {
             if found.contains(&needle.kind) {
                 continue;
             }
-            let hit = haystacks
-                .iter()
-                .flatten()
-                .any(|h| contains(h, &needle.text, needle.numeric));
+            let hit = haystacks.iter().zip(&pairs).any(|(h, p)| match (h, p) {
+                (Some(h), Some(p)) => {
+                    p.includes(&needle.pairs) && contains(h, &needle.text, needle.numeric)
+                }
+                _ => false,
+            });
             if hit {
                 found.push(needle.kind);
             }
@@ -184,6 +238,7 @@ fn push_variants(needles: &mut Vec<Needle>, kind: CarryKind, value: &str) {
         if !needles.iter().any(|n| n.text == text) {
             needles.push(Needle {
                 kind,
+                pairs: BytePairs::of(&text),
                 text,
                 numeric,
             });

@@ -7,6 +7,8 @@
 use crate::model::{CarryKind, Directive, Party, Tier};
 use crate::psl;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use thiserror::Error;
 use url::{Host, Url};
@@ -160,38 +162,39 @@ impl PageContext {
         let host = url
             .host()
             .ok_or_else(|| UrlError::NoHost(excerpt(url.as_str())))?;
-        let origin = url.origin().ascii_serialization();
-        let host_str = match &host {
-            Host::Domain(d) => (*d).to_string(),
-            Host::Ipv4(ip) => ip.to_string(),
-            Host::Ipv6(ip) => format!("[{ip}]"),
+        let origin = origin_of(url);
+        // Only IP hosts need a string of their own; a domain is borrowed from the URL.
+        let (host_str, domain): (Cow<'_, str>, Option<&str>) = match &host {
+            Host::Domain(d) => (Cow::Borrowed(*d), Some(*d)),
+            Host::Ipv4(ip) => (Cow::Owned(ip.to_string()), None),
+            Host::Ipv6(ip) => (Cow::Owned(format!("[{ip}]")), None),
         };
-        let site = match &host {
-            Host::Domain(d) => psl::registrable_domain(d).unwrap_or(d).to_string(),
-            _ => host_str.clone(),
-        };
-        let make = |party, tool| Destination {
-            party,
-            site: site.clone(),
-            tool,
-            origin: origin.clone(),
+        let site: Cow<'_, str> = match domain {
+            Some(d) => Cow::Borrowed(psl::registrable_domain(d).unwrap_or(d)),
+            None => host_str.clone(),
         };
 
-        if is_local(&host) {
-            return Ok(make(Party::Local, None));
-        }
-        if self.is_first(url, &host_str, &site) {
-            return Ok(make(Party::First, None));
-        }
-        if let Host::Domain(domain) = &host {
+        let (party, tool) = if is_local(&host) {
+            (Party::Local, None)
+        } else if self.is_first(url, &host_str, &site) {
+            (Party::First, None)
+        } else if let Host::Domain(domain) = &host {
             if self.preset.as_ref().is_some_and(|p| p.covers(domain)) {
-                return Ok(make(Party::Wikimedia, None));
+                (Party::Wikimedia, None)
+            } else if let Some(tool) = cloud_tool(domain, url.path()) {
+                (Party::Cloud, tool)
+            } else {
+                (Party::Third, None)
             }
-            if let Some(tool) = cloud_tool(domain, url.path()) {
-                return Ok(make(Party::Cloud, tool));
-            }
-        }
-        Ok(make(Party::Third, None))
+        } else {
+            (Party::Third, None)
+        };
+        Ok(Destination {
+            party,
+            site: site.into_owned(),
+            tool,
+            origin,
+        })
     }
 
     /// Same host and port (ws/wss count as http/https of the same host), or, on a wiki outside
@@ -223,6 +226,25 @@ fn is_mapped_loopback(ip: &Ipv6Addr) -> bool {
         .is_some_and(|v4: Ipv4Addr| v4.is_loopback())
 }
 
+/// The URL's origin as `url.origin().ascii_serialization()` writes it, built in one
+/// allocation for the schemes requests use (their default port is never stored in the URL).
+fn origin_of(url: &Url) -> String {
+    let scheme = url.scheme();
+    match (scheme, url.host_str()) {
+        ("http" | "https" | "ws" | "wss", Some(host)) => {
+            let mut origin = String::with_capacity(scheme.len() + 3 + host.len() + 6);
+            origin.push_str(scheme);
+            origin.push_str("://");
+            origin.push_str(host);
+            if let Some(port) = url.port() {
+                let _ = write!(origin, ":{port}");
+            }
+            origin
+        }
+        _ => url.origin().ascii_serialization(),
+    }
+}
+
 /// Wikimedia Cloud Services: `Some(tool)` when the host is a Cloud host (the tool may be
 /// unknown, e.g. `toolforge.org` itself), `None` when it is not a Cloud host at all.
 fn cloud_tool(host: &str, path: &str) -> Option<Option<String>> {
@@ -242,16 +264,19 @@ fn cloud_tool(host: &str, path: &str) -> Option<Option<String>> {
         let Some(head) = host.strip_suffix(base).and_then(|h| h.strip_suffix('.')) else {
             continue;
         };
-        let labels: Vec<&str> = head.split('.').filter(|l| !l.is_empty()).collect();
-        let tool = match (base, labels.as_slice()) {
+        // The labels before the base, last first.
+        let mut labels = head.rsplit('.').filter(|l| !l.is_empty());
+        let last = labels.next();
+        let before_last = labels.next();
+        let tool = match (base, last, before_last) {
             // INSTANCE.PROJECT.DATACENTER.wikimedia.cloud: the project is what a user knows.
-            ("wikimedia.cloud", [.., project, dc])
+            ("wikimedia.cloud", Some(dc), Some(project))
                 if dc.ends_with(|c: char| c.is_ascii_digit()) =>
             {
-                Some(*project)
+                Some(project)
             }
             // NAME.toolforge.org, NAME.wmcloud.org: the label right before the base.
-            (_, [.., name]) => Some(*name),
+            (_, Some(name), _) => Some(name),
             _ => None,
         };
         return Some(tool.map(str::to_string));
@@ -293,5 +318,53 @@ pub fn tier(directive: Directive, frame_sandbox: Option<&str>, carries: &[CarryK
         Tier::Data
     } else {
         Tier::Passive
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_matches_the_url_crate() {
+        for raw in [
+            "https://en.wikipedia.org/w/api.php?x=1#f",
+            "https://en.wikipedia.org:443/x",
+            "https://en.wikipedia.org:8443/x",
+            "http://user:pw@example.com:80/x",
+            "http://example.com:8080",
+            "ws://stream.example.net/v2",
+            "wss://stream.example.net:443/v2",
+            "wss://stream.example.net:80/v2",
+            "http://127.0.0.5/",
+            "http://[::1]:8080/",
+            "http://[::ffff:127.0.0.1]/",
+            "https://xn--n3h.example/",
+            "https://EXAMPLE.com./",
+            "ftp://example.com:21/x",
+            "file:///etc/passwd",
+            "data:text/plain,x",
+            "blob:https://example.com/uuid",
+        ] {
+            let url = Url::parse(raw).expect("valid");
+            assert_eq!(origin_of(&url), url.origin().ascii_serialization(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn cloud_tool_forms() {
+        let tool = |host: &str| cloud_tool(host, "/x/y");
+        assert_eq!(tool("a.b.toolforge.org"), Some(Some("b".into())));
+        assert_eq!(tool("..x..toolforge.org"), Some(Some("x".into())));
+        assert_eq!(tool(".toolforge.org"), Some(None));
+        assert_eq!(tool("toolforge.org"), Some(None));
+        assert_eq!(
+            tool("vm1.project.eqiad1.wikimedia.cloud"),
+            Some(Some("project".into()))
+        );
+        assert_eq!(tool("eqiad1.wikimedia.cloud"), Some(Some("eqiad1".into())));
+        assert_eq!(tool("x.codfw.wikimedia.cloud"), Some(Some("codfw".into())));
+        assert_eq!(tool("tools.wmflabs.org"), Some(Some("x".into())));
+        assert_eq!(tool("example.org"), None);
     }
 }

@@ -12,6 +12,7 @@
 //! | [`consent`] | §7 | the consent list: parse, validate, decide, export |
 //! | [`assess`] | §3, §7, §8 | the per-request pipeline: classify, detect, decide |
 //! | [`attribution`] | §6 | stack parsing and MediaWiki source resolution |
+//! | [`events`] | §4, §8 | the page's event log: merge observers, fold repeats, summary |
 //!
 //! The WebAssembly API lives in `web` (only on `wasm32`) and is a thin layer over these.
 
@@ -20,6 +21,7 @@ pub mod attribution;
 pub mod carried;
 pub mod classify;
 pub mod consent;
+pub mod events;
 pub mod json;
 pub mod model;
 pub mod psl;

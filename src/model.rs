@@ -355,6 +355,17 @@ pub enum Outcome {
     Unconsented,
 }
 
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Blocked => "blocked",
+            Outcome::Pending => "pending",
+            Outcome::Unconsented => "unconsented",
+        }
+    }
+}
+
 /// The kind of user-managed code behind a request (SPEC §6, §8 `source.kind`).
 #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Hash, Debug)]
 #[serde(rename_all = "kebab-case")]

@@ -10,7 +10,8 @@
 //! everything, a wildcard rule `*.ck` covers one extra label, and a host no rule covers has its
 //! last label as public suffix (the implicit `*` rule).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 const LIST: &str = include_str!("../data/public_suffix_list.txt");
@@ -22,34 +23,70 @@ const LIST: &str = include_str!("../data/public_suffix_list.txt");
 /// belong to *different* owners (`github.io`, `toolforge.org`) must never be listed here.
 const SINGLE_OPERATOR_SUFFIXES: &[&str] = &["googleapis.com"];
 
-struct Rules {
-    /// Plain rules, e.g. `co.uk`.
-    normal: HashSet<&'static str>,
-    /// Wildcard rules stored without their `*.`, e.g. `ck` for `*.ck`.
-    wildcard: HashSet<&'static str>,
-    /// Exception rules stored without their `!`, e.g. `www.ck`.
-    exception: HashSet<&'static str>,
+/// A plain rule, e.g. `co.uk`.
+const NORMAL: u8 = 1;
+/// A wildcard rule, stored without its `*.` (`ck` for `*.ck`).
+const WILDCARD: u8 = 2;
+/// An exception rule, stored without its `!` (`www.ck` for `!www.ck`).
+const EXCEPTION: u8 = 4;
+
+/// Every rule suffix with the kinds of rule it appears in, so one lookup per label answers
+/// all three questions. Lookups run on every request, so the hash is a fast multiply-rotate
+/// one rather than SipHash: the keys are the fixed list, never page input, so there is no
+/// table an attacker could flood.
+type Rules = HashMap<&'static str, u8, BuildHasherDefault<FastHash>>;
+
+/// FxHash-style: 8 bytes per multiply, then a final avalanche for hashbrown's top bits.
+#[derive(Default)]
+struct FastHash(u64);
+
+impl Hasher for FastHash {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        let h = self.0 ^ (self.0 >> 29);
+        h.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
+    }
 }
 
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
-        let mut rules = Rules {
-            normal: HashSet::with_capacity(10_000),
-            wildcard: HashSet::new(),
-            exception: HashSet::new(),
-        };
+        let mut rules = Rules::with_capacity_and_hasher(10_000, Default::default());
         for line in LIST.lines() {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if let Some(rest) = line.strip_prefix('!') {
-                rules.exception.insert(rest);
+            let (suffix, kind) = if let Some(rest) = line.strip_prefix('!') {
+                (rest, EXCEPTION)
             } else if let Some(rest) = line.strip_prefix("*.") {
-                rules.wildcard.insert(rest);
+                (rest, WILDCARD)
             } else if !SINGLE_OPERATOR_SUFFIXES.contains(&line) {
-                rules.normal.insert(line);
-            }
+                (line, NORMAL)
+            } else {
+                continue;
+            };
+            *rules.entry(suffix).or_insert(0) |= kind;
         }
         rules
     })
@@ -57,8 +94,10 @@ fn rules() -> &'static Rules {
 
 /// Number of rules loaded (for tests and diagnostics).
 pub fn rule_count() -> usize {
-    let r = rules();
-    r.normal.len() + r.wildcard.len() + r.exception.len()
+    rules()
+        .values()
+        .map(|kinds| kinds.count_ones() as usize)
+        .sum()
 }
 
 /// The public suffix of a lower-case ASCII (punycode) host name, e.g. `co.uk` for
@@ -66,30 +105,36 @@ pub fn rule_count() -> usize {
 pub fn public_suffix(host: &str) -> &str {
     let host = host.strip_suffix('.').unwrap_or(host);
     let rules = rules();
-    // Byte offsets where each label starts, longest suffix first.
-    let mut starts: Vec<usize> = Vec::with_capacity(8);
-    starts.push(0);
-    starts.extend(host.match_indices('.').map(|(i, _)| i + 1));
-
     // The implicit `*` rule: the last label.
-    let mut best = starts.last().copied().unwrap_or(0);
-    for (i, &start) in starts.iter().enumerate() {
+    let mut best = host.rfind('.').map_or(0, |i| i + 1);
+    // Every label start, longest suffix first; `prev` is the start of the label before.
+    let mut start = 0;
+    let mut prev: Option<usize> = None;
+    loop {
         let suffix = &host[start..];
-        if suffix.is_empty() {
-            continue;
-        }
-        if rules.exception.contains(suffix) {
-            // An exception's public suffix is the rule minus its leftmost label.
-            return starts.get(i + 1).map_or("", |&s| &host[s..]);
-        }
-        if start < best && rules.normal.contains(suffix) {
-            best = start;
-        }
-        if i > 0 && rules.wildcard.contains(suffix) {
-            let with_wild = starts[i - 1];
-            if with_wild < best {
-                best = with_wild;
+        let next = suffix.find('.').map(|i| start + i + 1);
+        if !suffix.is_empty() {
+            if let Some(&kinds) = rules.get(suffix) {
+                if kinds & EXCEPTION != 0 {
+                    // An exception's public suffix is the rule minus its leftmost label.
+                    return next.map_or("", |s| &host[s..]);
+                }
+                if kinds & NORMAL != 0 && start < best {
+                    best = start;
+                }
+                if kinds & WILDCARD != 0 {
+                    if let Some(with_wild) = prev.filter(|&p| p < best) {
+                        best = with_wild;
+                    }
+                }
             }
+        }
+        match next {
+            Some(n) => {
+                prev = Some(start);
+                start = n;
+            }
+            None => break,
         }
     }
     &host[best..]
@@ -120,6 +165,7 @@ pub fn registrable_domain(host: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn list_is_loaded() {
@@ -177,6 +223,95 @@ mod tests {
         // Empty labels must not panic; what comes out is unimportant.
         let _ = registrable_domain("a..b");
         let _ = registrable_domain("..");
+    }
+
+    /// The lookup as first written (three sets, every label start collected), kept as the
+    /// reference the faster one must agree with.
+    struct Reference {
+        normal: HashSet<&'static str>,
+        wildcard: HashSet<&'static str>,
+        exception: HashSet<&'static str>,
+    }
+
+    impl Reference {
+        fn new() -> Reference {
+            let mut r = Reference {
+                normal: HashSet::new(),
+                wildcard: HashSet::new(),
+                exception: HashSet::new(),
+            };
+            for line in LIST.lines() {
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                if let Some(rest) = line.strip_prefix('!') {
+                    r.exception.insert(rest);
+                } else if let Some(rest) = line.strip_prefix("*.") {
+                    r.wildcard.insert(rest);
+                } else if !SINGLE_OPERATOR_SUFFIXES.contains(&line) {
+                    r.normal.insert(line);
+                }
+            }
+            r
+        }
+
+        fn public_suffix<'h>(&self, host: &'h str) -> &'h str {
+            let host = host.strip_suffix('.').unwrap_or(host);
+            let mut starts: Vec<usize> = vec![0];
+            starts.extend(host.match_indices('.').map(|(i, _)| i + 1));
+            let mut best = starts.last().copied().unwrap_or(0);
+            for (i, &start) in starts.iter().enumerate() {
+                let suffix = &host[start..];
+                if suffix.is_empty() {
+                    continue;
+                }
+                if self.exception.contains(suffix) {
+                    return starts.get(i + 1).map_or("", |&s| &host[s..]);
+                }
+                if start < best && self.normal.contains(suffix) {
+                    best = start;
+                }
+                if i > 0 && self.wildcard.contains(suffix) {
+                    best = best.min(starts[i - 1]);
+                }
+            }
+            &host[best..]
+        }
+    }
+
+    #[test]
+    fn agrees_with_reference_on_every_rule() {
+        let reference = Reference::new();
+        assert_eq!(
+            rule_count(),
+            reference.normal.len() + reference.wildcard.len() + reference.exception.len()
+        );
+        let mut hosts: Vec<String> = Vec::new();
+        for line in LIST
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let bare = line.trim_start_matches('!').trim_start_matches("*.");
+            for prefix in ["", "a.", "b.a.", "*.", "www.", "."] {
+                hosts.push(format!("{prefix}{bare}"));
+                hosts.push(format!("{prefix}{bare}."));
+            }
+        }
+        for odd in [
+            "",
+            ".",
+            "..",
+            "a..b",
+            ".a.",
+            "localhost",
+            "a.b.notatld",
+            "x.co.uk.",
+        ] {
+            hosts.push(odd.to_string());
+        }
+        for host in &hosts {
+            assert_eq!(public_suffix(host), reference.public_suffix(host), "{host}");
+        }
     }
 
     #[test]

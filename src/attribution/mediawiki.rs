@@ -77,6 +77,10 @@ pub enum FrameOrigin {
     Module { name: String, wiki: Option<String> },
     /// Inline code the runtime tagged `//# sourceURL=mw-module://NAME?tpr=NONCE`.
     Tagged { name: String, nonce: Option<String> },
+    /// A batch of module wrappers replayed from `mw.loader.store`, evaluated inline and tagged
+    /// `//# sourceURL=mw-batch://N?tpr=NONCE`: like [`FrameOrigin::Batch`], with no module
+    /// list in the URL (the [`BatchIndex`] of its text is the only authority).
+    InlineBatch { url: String, nonce: Option<String> },
     /// A wiki page loaded as script (`index.php?title=…&action=raw`, `/wiki/Title?action=raw`).
     UserScript { title: String, wiki: Option<String> },
     /// Another browser extension.
@@ -106,6 +110,16 @@ pub fn frame_origin(url: &str, page_host: &str) -> FrameOrigin {
     // user info and path, so tags are split by hand.
     if let Some(rest) = strip_prefix_ignore_case(url, "mw-module://") {
         return tagged(rest);
+    }
+    if let Some(rest) = strip_prefix_ignore_case(url, "mw-batch://") {
+        let nonce = rest
+            .split_once('?')
+            .and_then(|(_, q)| q.split('&').find_map(|p| p.strip_prefix("tpr=")))
+            .map(|n| n.split('#').next().unwrap_or_default().to_string());
+        return FrameOrigin::InlineBatch {
+            url: without_fragment(url).to_string(),
+            nonce,
+        };
     }
     for scheme in EXTENSION_SCHEMES {
         if let Some(rest) = strip_prefix_ignore_case(url, scheme) {
@@ -214,7 +228,8 @@ fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
         .then(|| &s[prefix.len()..])
 }
 
-pub(crate) fn without_fragment(url: &str) -> &str {
+/// The URL without its `#fragment`.
+pub fn without_fragment(url: &str) -> &str {
     url.split_once('#').map_or(url, |(u, _)| u)
 }
 

@@ -11,6 +11,7 @@
 //! | `load.php` batch, module not determinable | `script`, named by the batch URL (see below) |
 //! | `load.php` with one module (debug mode, `only=scripts`) | that module |
 //! | `mw-module://NAME?tpr=NONCE` (runtime's `//# sourceURL` tag) | that module; `spoofable` unless the nonce matches |
+//! | `mw-batch://N?tpr=NONCE` (a `mw.loader.store` replay, tagged) | the module at that position in the tagged text |
 //! | `index.php?title=T&action=raw`, `/wiki/T?action=raw` | `user-script` T, `wiki` = host if foreign |
 //! | `chrome-extension://ID/…`, `moz-extension://ID/…` | `extension` ID |
 //! | other http(s), `blob:`, `data:` script | `script` URL, `chain` from its loader |
@@ -37,12 +38,11 @@ pub mod stack;
 
 pub use mediawiki::{
     frame_origin, is_user_module, module_source, module_source_for, unpack_modules,
-    user_module_source, BatchIndex, FrameOrigin, WrapperStart,
+    user_module_source, without_fragment, BatchIndex, FrameOrigin, WrapperStart,
 };
 pub use stack::{is_own, parse_stack, skip_own, EvalOrigin, Frame};
 
 use crate::model::{Source, SourceKind};
-use mediawiki::without_fragment;
 use std::collections::HashMap;
 
 /// Indexes of the `load.php` batch texts the runtime has read, by batch URL.
@@ -267,6 +267,32 @@ impl Walker<'_, '_> {
                     None if trusted => Step::Skip,
                     // Anyone can name their code `mw-module://jquery` to hide.
                     None => Step::Anonymous,
+                }
+            }
+            FrameOrigin::InlineBatch {
+                url: batch_url,
+                nonce,
+            } => {
+                let trusted = matches!(
+                    (nonce.as_deref(), self.ctx.tag_nonce),
+                    (Some(a), Some(b)) if a == b
+                );
+                let module = self
+                    .ctx
+                    .batches
+                    .batch(&batch_url)
+                    .and_then(|idx| match column {
+                        0 => idx.module_at_line(line),
+                        c => idx.module_at(line, c),
+                    });
+                match module.map(|m| module_source_for(m, user)) {
+                    Some(Some(mut s)) => {
+                        s.spoofable = !trusted;
+                        found(s)
+                    }
+                    Some(None) if trusted => Step::Skip,
+                    // No index, or a forged tag: unknown code, flagged.
+                    _ => Step::Anonymous,
                 }
             }
             FrameOrigin::UserScript { title, wiki } => {

@@ -41,6 +41,8 @@
  *                             holdUntilAttach: holdable requests seen before attach are held
  *                             (a Promise) until the sink attached and decided them.
  *   handle.stats()            {queued, dropped, delivered, internalErrors, realms}
+ *   handle.fetchText(url)     the auditor's own same-origin read (batch texts): Promise of
+ *                             text or null; not reported, its resource entry swallowed
  *   handle.inlineSource(url)  the text of an inline script the bootstrap tagged with a
  *                             `mw-module://` or `mw-batch://` sourceURL (for position mapping)
  *   handle.hookRealm(win)     hooks another same-origin window (idempotent; returns bool)
@@ -170,6 +172,13 @@
     if (queueMicrotaskC) apply(queueMicrotaskC, global, [fn]);
     else promiseThen(PromiseC.resolve(), fn);
   }
+
+  // The auditor's own reads (batch texts for attribution, SPEC §6) go through the native fetch
+  // and are not reported; their resource-timing entries are swallowed by URL (ownFetches).
+  const nativeFetch = typeof global.fetch === 'function' ? global.fetch : null;
+  const responseText = global.Response ? method(global.Response.prototype, 'text') : null;
+  const responseOk = global.Response ? getter(global.Response.prototype, 'ok') : null;
+  const ownFetches = new MapC(); // absolute URL -> outstanding resource entries to swallow
 
   const NONCE = (function () {
     let s = '';
@@ -2647,6 +2656,13 @@
           const entries = list.getEntries();
           for (let i = 0; i < entries.length; i++) {
             const e = entries[i];
+            if (e.initiatorType === 'fetch' && realm === 'top') {
+              const own = mapGet(ownFetches, e.name);
+              if (own !== undefined) {
+                if (own <= 1) mapDelete(ownFetches, e.name); else mapSet(ownFetches, e.name, own - 1);
+                continue;
+              }
+            }
             const obs = makeObs(INITIATOR_CHANNEL[e.initiatorType] || 'other', e.name, realm, 'performance', null);
             obs.observedBy = 'performance';
             obs.t = e.startTime;
@@ -2787,6 +2803,20 @@
         internalErrors: state.internalErrors, realms: state.realms, attached: !!state.sink,
         failClosed: state.failClosed,
       };
+    },
+    /** The auditor's own read of a same-origin text (a `load.php` batch, from the HTTP cache
+     *  when it can): a Promise of the text, or of null on any failure. Never reported. */
+    fetchText(url) {
+      const abs = resolveUrl(toStr(url), global.location.href);
+      if (abs === null || !nativeFetch || !responseText) return PromiseC.resolve(null);
+      mapSet(ownFetches, abs, (mapGet(ownFetches, abs) || 0) + 1);
+      let p;
+      try {
+        p = apply(nativeFetch, global, [abs, { credentials: 'same-origin', cache: 'force-cache' }]);
+      } catch (e) { return PromiseC.resolve(null); }
+      return promiseThen(p, function (r) {
+        return responseOk(r) ? responseText(r) : null;
+      }, function () { return null; });
     },
     inlineSource(url) { const v = mapGet(inlineSources, StringC(url)); return v === undefined ? null : v; },
     hookRealm(win) { return hookWindow(win, 'iframe'); },

@@ -16,6 +16,9 @@ use serde::Serialize;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
+mod page;
+pub use page::{install_page, PageRuntime};
+
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Bundles the page-world auditor into ONE classic script (SPEC §10): the synchronous
+bootstrap, wasm-bindgen's no-modules glue, the optimised .wasm as base64, and the loader, all
+inside one function so that nothing but `window.tprAuditor` (and the bootstrap's symbol-keyed
+handle) becomes visible to the page.
+
+usage: bundle.py PKG_DIR OUT_FILE [--options JSON]
+  --options JSON   a TPR_OPTIONS object literal baked in (e.g. '{"packaging":"gadget"}')
+"""
+import base64
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    pkg = pathlib.Path(argv[1])
+    out = pathlib.Path(argv[2])
+    options = None
+    if len(argv) >= 5 and argv[3] == "--options":
+        options = json.loads(argv[4])
+    cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    version = next(
+        line.split('"')[1] for line in cargo.splitlines() if line.startswith("version = ")
+    )
+    glue = (pkg / "tpr_auditor.js").read_text(encoding="utf-8")
+    wasm = (pkg / "tpr_auditor_bg.wasm").read_bytes()
+    bootstrap = (ROOT / "src/js/bootstrap.js").read_text(encoding="utf-8")
+    loader = (ROOT / "src/js/loader.js").read_text(encoding="utf-8")
+    parts = [
+        f"/*! TPR Auditor {version}: bootstrap + core (WebAssembly, embedded) + loader."
+        " Built by scripts/bundle.py; do not edit. */\n",
+        "(function () {\n",
+        bootstrap,
+        "\n;\n",
+        glue,
+        "\n;\n",
+        f"const TPR_VERSION = {json.dumps(version)};\n",
+        f"const TPR_OPTIONS = {json.dumps(options)};\n" if options is not None else "",
+        f'const TPR_WASM_BASE64 = "{base64.b64encode(wasm).decode("ascii")}";\n',
+        loader,
+        "\n})();\n",
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(parts), encoding="utf-8")
+    print(f"bundle: {out} {out.stat().st_size} bytes (wasm {len(wasm)} bytes, version {version})")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

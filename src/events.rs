@@ -1,0 +1,933 @@
+//! The event log of one page (SPEC §8): turns the bootstrap's raw observations into events,
+//! merges what several observers saw of one request, folds repeats, and keeps the summary.
+//!
+//! This is the runtime's brain, kept free of browser types so it is tested natively; the
+//! page glue (`web::page`) only moves observations in and events out.
+//!
+//! Decisions recorded here:
+//! * **One request, one event.** A hook sees a request when it starts; the catch-alls
+//!   (`PerformanceObserver`, `securitypolicyviolation`) see it later. A catch-all sighting is
+//!   merged into the oldest event for the same URL that this observer has not yet accounted
+//!   for (`count` sightings per observer at most); only a sighting with no such event becomes
+//!   an event of its own, with the honest source `page` (no stack: never a guess).
+//! * **Repeats fold.** Hook sightings with the same channel, URL, method and source add to
+//!   `count` of one event instead of adding rows (a polling gadget is one line, not 10,000).
+//! * **Attribution can wait for a batch.** A frame inside a production `load.php` batch needs
+//!   the batch text to map its position to a module. When the text is not known yet, the
+//!   event is published with the honest provisional source (`script`, the batch URL), the
+//!   [`BatchSource`] is asked to load it, and [`Session::add_batch`] re-attributes every
+//!   waiting event when it arrives (the glue re-dispatches them as updates).
+//! * **Bounded memory.** Full events live in a ring buffer (`cap`, default 5,000); the summary
+//!   keeps counting what the ring has forgotten.
+
+use crate::assess::{Auditor, RequestError, RequestInput};
+use crate::attribution::{self, AttributionContext, BatchIndex, BatchLookup, Frame};
+use crate::carried::PageValues;
+use crate::consent::{RuleRef, SeenLoad};
+use crate::model::{
+    CarryKind, Channel, Directive, Mode, Outcome, Party, Source, SourceKind, Tier, Verdict,
+};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// Default number of full events kept (issue 3/7 item 4).
+pub const DEFAULT_CAP: usize = 5_000;
+/// Frames kept per event for the details pane; stacks can be thousands of frames deep.
+const MAX_FRAMES: usize = 24;
+/// Sightings of one request by two observers are at most this far apart (ms): a resource
+/// entry's `startTime` is when the fetch started, close to the hook's call.
+const MERGE_WINDOW_MS: f64 = 5_000.0;
+/// Re-resolution rounds when a batch text becomes available synchronously.
+const MAX_BATCH_ROUNDS: usize = 4;
+
+/// Who saw a request (SPEC §8 `observedBy`).
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Observer {
+    Hook,
+    Performance,
+    Csp,
+    Network,
+}
+
+/// Why a request did not load (SPEC §8 `blockedBy`).
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BlockedBy {
+    #[serde(rename = "consent")]
+    Consent,
+    #[serde(rename = "wiki-csp")]
+    WikiCsp,
+}
+
+/// One raw observation, as the bootstrap delivers it (`makeObs` in `src/js/bootstrap.js`).
+#[derive(Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Observation {
+    pub channel: Channel,
+    pub url: String,
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub credentials: bool,
+    #[serde(default)]
+    pub sandbox: Option<String>,
+    #[serde(default, rename = "as")]
+    pub preload_as: Option<String>,
+    #[serde(default)]
+    pub stack: Option<String>,
+    #[serde(default)]
+    pub t: f64,
+    #[serde(default = "hook")]
+    pub observed_by: Observer,
+    #[serde(default)]
+    pub blocked_by: Option<BlockedBy>,
+    #[serde(default)]
+    pub realm: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default = "yes")]
+    pub enforceable: bool,
+    #[serde(default = "yes")]
+    pub can_hold: bool,
+}
+
+fn hook() -> Observer {
+    Observer::Hook
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Observation {
+    /// A hook observation with defaults, for tests and the glue.
+    pub fn new(channel: Channel, url: impl Into<String>) -> Observation {
+        Observation {
+            channel,
+            url: url.into(),
+            method: None,
+            body: None,
+            credentials: false,
+            sandbox: None,
+            preload_as: None,
+            stack: None,
+            t: 0.0,
+            observed_by: Observer::Hook,
+            blocked_by: None,
+            realm: None,
+            path: None,
+            enforceable: true,
+            can_hold: true,
+        }
+    }
+
+    fn request(&self) -> RequestInput {
+        RequestInput {
+            url: self.url.clone(),
+            channel: self.channel,
+            preload_as: self.preload_as.clone(),
+            method: self.method.clone(),
+            body: self.body.clone(),
+            credentials: self.credentials,
+            sandbox: self.sandbox.clone(),
+        }
+    }
+}
+
+/// A stack frame as the details pane shows it.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct EventFrame {
+    pub function: Option<String>,
+    pub url: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl From<&Frame> for EventFrame {
+    fn from(f: &Frame) -> EventFrame {
+        match &f.eval {
+            Some(o) => EventFrame {
+                function: f.function.clone(),
+                url: o.url.clone(),
+                line: o.line,
+                column: o.column.unwrap_or(0),
+            },
+            None => EventFrame {
+                function: f.function.clone(),
+                url: f.url.clone(),
+                line: f.line,
+                column: f.column,
+            },
+        }
+    }
+}
+
+/// One request as the page API reports it (SPEC §8; camelCase JSON; fields are only added).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: u64,
+    pub t: f64,
+    /// Time of the latest repeat folded into this event.
+    pub last_t: f64,
+    pub channel: Channel,
+    pub directive: Directive,
+    pub url: String,
+    pub origin: String,
+    pub method: String,
+    pub party: Party,
+    pub site: String,
+    pub tool: Option<String>,
+    pub tier: Tier,
+    pub carries: Vec<CarryKind>,
+    pub source: Source,
+    pub verdict: Verdict,
+    pub decision: Outcome,
+    pub rule: RuleRef,
+    pub blocked_by: Option<BlockedBy>,
+    pub enforceable: bool,
+    pub observed_by: Vec<Observer>,
+    pub count: u64,
+    /// `top`, `iframe` or `worker`: the realm the request came from.
+    pub realm: String,
+    /// Which hook saw it first (`fetch`, `appendChild`, `performance`, …).
+    pub path: Option<String>,
+    /// True while the source is provisional, waiting for a batch text (see the module docs).
+    pub attribution_pending: bool,
+    /// The stack, innermost first, without the auditor's own frames (at most 24).
+    pub frames: Vec<EventFrame>,
+    #[serde(skip)]
+    sightings: BTreeMap<Observer, u64>,
+}
+
+/// Counts over every event ever recorded, including those the ring buffer dropped.
+#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Requests (repeats included).
+    pub requests: u64,
+    /// Distinct events.
+    pub events: u64,
+    /// Events no longer held in full (ring buffer).
+    pub dropped: u64,
+    /// Requests by party, then by decision.
+    pub by_party: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Requests by tier.
+    pub by_tier: BTreeMap<String, u64>,
+    pub unconsented: u64,
+    pub blocked: u64,
+    pub pending: u64,
+    /// Requests carrying a CSRF or other token.
+    pub tokens: u64,
+    /// The worst tier seen on a non-first-party request (the badge colour).
+    pub worst_tier: Option<Tier>,
+}
+
+impl Summary {
+    fn apply(&mut self, e: &Event, sign: i64) {
+        let n = e.count as i64 * sign;
+        let add = |v: &mut u64| *v = (*v as i64 + n).max(0) as u64;
+        add(&mut self.requests);
+        add(self
+            .by_party
+            .entry(e.party.as_str().to_string())
+            .or_default()
+            .entry(e.decision.as_str().to_string())
+            .or_default());
+        add(self.by_tier.entry(e.tier.as_str().to_string()).or_default());
+        match e.decision {
+            Outcome::Unconsented => add(&mut self.unconsented),
+            Outcome::Blocked => add(&mut self.blocked),
+            Outcome::Pending => add(&mut self.pending),
+            Outcome::Allowed => {}
+        }
+        if e.carries.contains(&CarryKind::Token) {
+            add(&mut self.tokens);
+        }
+        if sign > 0 && e.party != Party::First {
+            self.worst_tier = Some(match self.worst_tier {
+                Some(t) if t <= e.tier => t,
+                _ => e.tier,
+            });
+        }
+    }
+}
+
+/// What [`Session::observe`] did with an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observed {
+    /// A new event (its id).
+    New(u64),
+    /// An existing event changed: a repeat, or another observer's sighting.
+    Updated(u64),
+    /// Not an outbound request (`data:`, `blob:`…): nothing recorded.
+    Ignored,
+}
+
+/// Where the session gets batch texts it needs for attribution.
+pub trait BatchSource {
+    /// The text of the batch at `url`, if it is available now (`mw-batch://` inline batches
+    /// are). For `load.php` URLs the glue starts loading the text, returns `None`, and calls
+    /// [`Session::add_batch`] later. Called at most once per URL.
+    fn batch_text(&mut self, url: &str) -> Option<String>;
+}
+
+/// A [`BatchSource`] that never has anything.
+pub struct NoBatchSource;
+
+impl BatchSource for NoBatchSource {
+    fn batch_text(&mut self, _url: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Records the batch URLs attribution asked for and did not find.
+struct RecordingBatches<'a> {
+    known: &'a HashMap<String, BatchIndex>,
+    missed: RefCell<Vec<String>>,
+}
+
+impl BatchLookup for RecordingBatches<'_> {
+    fn batch(&self, url: &str) -> Option<&BatchIndex> {
+        let found = self.known.get(url);
+        if found.is_none() {
+            self.missed.borrow_mut().push(url.to_string());
+        }
+        found
+    }
+}
+
+/// Fold key of hook events: the same request from the same source.
+#[derive(Hash, PartialEq, Eq, Clone, Debug)]
+struct FoldKey {
+    channel: Channel,
+    url: String,
+    method: String,
+    source: (SourceKind, Option<String>, Option<String>),
+    observer: Observer,
+}
+
+/// Settings the glue gives the session.
+#[derive(Debug, Clone, Default)]
+pub struct OwnCode {
+    /// Nonce of genuine `mw-module://` / `mw-batch://` tags.
+    pub nonce: Option<String>,
+    /// URL prefixes of the auditor's own scripts, skipped in stacks.
+    pub prefixes: Vec<String>,
+}
+
+/// The event log and attribution state of one page.
+pub struct Session {
+    auditor: Auditor,
+    user_name: Option<String>,
+    own: OwnCode,
+    batches: HashMap<String, BatchIndex>,
+    /// Batch URLs asked of the [`BatchSource`] (never asked twice).
+    requested: HashSet<String>,
+    /// Events waiting for a batch, with the stack to resolve again.
+    waiting: HashMap<String, Vec<(u64, String)>>,
+    loaders: HashMap<String, Source>,
+    events: VecDeque<Event>,
+    cap: usize,
+    next_id: u64,
+    folds: HashMap<FoldKey, u64>,
+    by_url: HashMap<String, Vec<u64>>,
+    summary: Summary,
+}
+
+impl Session {
+    pub fn new(auditor: Auditor, values: &PageValues) -> Session {
+        Session {
+            auditor,
+            user_name: values.user_name.clone(),
+            own: OwnCode::default(),
+            batches: HashMap::new(),
+            requested: HashSet::new(),
+            waiting: HashMap::new(),
+            loaders: HashMap::new(),
+            events: VecDeque::new(),
+            cap: DEFAULT_CAP,
+            next_id: 1,
+            folds: HashMap::new(),
+            by_url: HashMap::new(),
+            summary: Summary::default(),
+        }
+    }
+
+    pub fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    pub fn auditor_mut(&mut self) -> &mut Auditor {
+        &mut self.auditor
+    }
+
+    /// The page values (`mw.config`) arrived or changed: later events use them.
+    pub fn set_values(&mut self, values: &PageValues) {
+        self.user_name = values.user_name.clone();
+        self.auditor.set_values(values);
+    }
+
+    pub fn set_own_code(&mut self, own: OwnCode) {
+        self.own = own;
+    }
+
+    /// Changes the ring buffer size (at least 1); the oldest events beyond it are dropped.
+    pub fn set_cap(&mut self, cap: usize) {
+        self.cap = cap.max(1);
+        self.evict();
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter()
+    }
+
+    pub fn event(&self, id: u64) -> Option<&Event> {
+        let first = self.events.front()?.id;
+        let idx = usize::try_from(id.checked_sub(first)?).ok()?;
+        self.events.get(idx)
+    }
+
+    fn event_mut(&mut self, id: u64) -> Option<&mut Event> {
+        let first = self.events.front()?.id;
+        let idx = usize::try_from(id.checked_sub(first)?).ok()?;
+        self.events.get_mut(idx)
+    }
+
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// Batch URLs some event waits for.
+    pub fn waiting_batches(&self) -> Vec<String> {
+        self.waiting.keys().cloned().collect()
+    }
+
+    /// Records one observation. Errors are requests the core cannot read (a malformed URL):
+    /// the glue reports them and lets the request fail or pass as the mode says.
+    pub fn observe(
+        &mut self,
+        obs: &Observation,
+        batch_source: &mut dyn BatchSource,
+    ) -> Result<Observed, RequestError> {
+        let request = obs.request();
+        // Classification first: it validates the URL before anything is recorded.
+        let page_source = Source::page();
+        let mut assessment = match self.auditor.assess(&request, &page_source) {
+            Ok(a) => a,
+            Err(RequestError::NotOutbound(_)) => return Ok(Observed::Ignored),
+            Err(e) => return Err(e),
+        };
+        if assessment.carries.contains(&CarryKind::Token) {
+            if let Some(redacted) = self.auditor.redact(&assessment.url) {
+                assessment.url = redacted;
+            }
+        }
+        let (source, frames, pending) = match obs.stack.as_deref() {
+            Some(stack) => self.attribute(stack, batch_source),
+            None => (Source::page(), Vec::new(), None),
+        };
+        if let Some(id) = self.merge_sighting(&assessment.url, obs) {
+            // A hook seeing a request a catch-all reported first (the mutation net runs
+            // after the parser, sometimes after the resource entry): the hook knows better.
+            if obs.observed_by == Observer::Hook && source != page_source {
+                if let Some(mut e) = self.take_for_update(id) {
+                    if let Ok(a) = self.auditor.assess(&request, &source) {
+                        e.verdict = a.verdict;
+                        e.rule = a.rule;
+                    }
+                    e.source = source;
+                    e.frames = frames
+                        .iter()
+                        .take(MAX_FRAMES)
+                        .map(EventFrame::from)
+                        .collect();
+                    e.channel = obs.channel;
+                    e.path = obs.path.clone();
+                    self.put_back(e);
+                }
+            }
+            return Ok(Observed::Updated(id));
+        }
+        if source != page_source {
+            let url = std::mem::take(&mut assessment.url);
+            assessment = self.auditor.assess(&request, &source)?;
+            assessment.url = url;
+        }
+        // What the auditor did, not only what it would do: a request page code cannot stop
+        // went out; one that cannot wait for an answer was denied (its prompt comes later).
+        let decision = match assessment.decision {
+            Outcome::Blocked | Outcome::Pending if !obs.enforceable => Outcome::Unconsented,
+            Outcome::Pending if !obs.can_hold => Outcome::Blocked,
+            d => d,
+        };
+        let blocked_by = obs
+            .blocked_by
+            .or((decision == Outcome::Blocked).then_some(BlockedBy::Consent));
+        if matches!(
+            obs.channel,
+            Channel::Script | Channel::Module | Channel::Worker
+        ) && source.kind != SourceKind::Page
+        {
+            self.loaders
+                .entry(assessment.url.clone())
+                .or_insert_with(|| source.clone());
+        }
+
+        let key = FoldKey {
+            channel: obs.channel,
+            url: assessment.url.clone(),
+            method: assessment.method.clone(),
+            source: (source.kind, source.name.clone(), source.wiki.clone()),
+            observer: obs.observed_by,
+        };
+        if let Some(&id) = self.folds.get(&key) {
+            if let Some(mut e) = self.take_for_update(id) {
+                e.count += 1;
+                e.last_t = obs.t;
+                *e.sightings.entry(obs.observed_by).or_default() += 1;
+                if obs.blocked_by.is_some() {
+                    e.blocked_by = obs.blocked_by;
+                }
+                self.put_back(e);
+                return Ok(Observed::Updated(id));
+            }
+        }
+
+        let id = self.next_id;
+        self.next_id += 1;
+        let event = Event {
+            id,
+            t: obs.t,
+            last_t: obs.t,
+            channel: assessment.channel,
+            directive: assessment.directive,
+            url: assessment.url,
+            origin: assessment.origin,
+            method: assessment.method,
+            party: assessment.party,
+            site: assessment.site,
+            tool: assessment.tool,
+            tier: assessment.tier,
+            carries: assessment.carries,
+            source,
+            verdict: assessment.verdict,
+            decision,
+            rule: assessment.rule,
+            blocked_by,
+            enforceable: obs.enforceable,
+            observed_by: vec![obs.observed_by],
+            count: 1,
+            realm: obs.realm.clone().unwrap_or_else(|| "top".to_string()),
+            path: obs.path.clone(),
+            attribution_pending: pending.is_some(),
+            frames: frames
+                .iter()
+                .take(MAX_FRAMES)
+                .map(EventFrame::from)
+                .collect(),
+            sightings: BTreeMap::from([(obs.observed_by, 1)]),
+        };
+        if let (Some(batch), Some(stack)) = (pending, obs.stack.as_ref()) {
+            self.waiting
+                .entry(batch)
+                .or_default()
+                .push((id, stack.clone()));
+        }
+        self.folds.insert(key, id);
+        self.by_url.entry(event.url.clone()).or_default().push(id);
+        self.summary.events += 1;
+        self.summary.apply(&event, 1);
+        self.events.push_back(event);
+        self.evict();
+        Ok(Observed::New(id))
+    }
+
+    /// A catch-all sighting of a request a hook (or another catch-all) already recorded.
+    fn merge_sighting(&mut self, url: &str, obs: &Observation) -> Option<u64> {
+        let ids = self.by_url.get(url)?.clone();
+        let observer = obs.observed_by;
+        let target = ids.into_iter().find(|&id| {
+            self.event(id).is_some_and(|e| {
+                e.observed_by[0] != observer
+                    && e.sightings.get(&observer).copied().unwrap_or(0) < e.count
+                    && (obs.t - e.last_t).abs() <= MERGE_WINDOW_MS
+            })
+        })?;
+        let mut e = self.take_for_update(target)?;
+        *e.sightings.entry(observer).or_default() += 1;
+        if !e.observed_by.contains(&observer) {
+            e.observed_by.push(observer);
+        }
+        if obs.blocked_by.is_some() {
+            e.blocked_by = obs.blocked_by;
+        }
+        self.put_back(e);
+        Some(target)
+    }
+
+    /// Takes an event out of the summary so it can be changed, then [`Self::put_back`].
+    fn take_for_update(&mut self, id: u64) -> Option<Event> {
+        let e = self.event(id)?.clone();
+        self.summary.apply(&e, -1);
+        Some(e)
+    }
+
+    fn put_back(&mut self, e: Event) {
+        self.summary.apply(&e, 1);
+        if let Some(slot) = self.event_mut(e.id) {
+            *slot = e;
+        }
+    }
+
+    /// Resolves a stack; the third value names the batch the source waits for, if any.
+    fn attribute(
+        &mut self,
+        stack: &str,
+        batch_source: &mut dyn BatchSource,
+    ) -> (Source, Vec<Frame>, Option<String>) {
+        let mut rounds = 0;
+        loop {
+            let (source, frames, missed) = self.resolve(stack);
+            let fresh: Vec<String> = missed
+                .into_iter()
+                .filter(|u| !self.batches.contains_key(u))
+                .collect();
+            let mut found_any = false;
+            for url in &fresh {
+                if self.requested.insert(url.clone()) {
+                    if let Some(text) = batch_source.batch_text(url) {
+                        self.batches
+                            .insert(url.clone(), BatchIndex::for_url(&text, url));
+                        found_any = true;
+                    }
+                }
+            }
+            rounds += 1;
+            if !found_any || rounds >= MAX_BATCH_ROUNDS {
+                // The source waits for a batch only when attribution stopped at it.
+                let pending = fresh.into_iter().find(|u| {
+                    source.name.as_deref() == Some(attribution::without_fragment(u))
+                        || source.url.as_deref().map(attribution::without_fragment)
+                            == Some(attribution::without_fragment(u))
+                });
+                return (source, frames, pending);
+            }
+        }
+    }
+
+    fn resolve(&self, stack: &str) -> (Source, Vec<Frame>, Vec<String>) {
+        let prefixes: Vec<&str> = self.own.prefixes.iter().map(String::as_str).collect();
+        let lookup = RecordingBatches {
+            known: &self.batches,
+            missed: RefCell::new(Vec::new()),
+        };
+        let page_url = self.auditor.page().url().as_str();
+        let ctx = AttributionContext {
+            page_url,
+            user_name: self.user_name.as_deref(),
+            own_prefixes: &prefixes,
+            tag_nonce: self.own.nonce.as_deref(),
+            batches: &lookup,
+            script_loaders: &self.loaders,
+        };
+        let (source, frames) = attribution::resolve_stack(stack, &ctx);
+        let mut missed = lookup.missed.into_inner();
+        missed.dedup();
+        (source, frames, missed)
+    }
+
+    /// A batch text arrived: index it and re-attribute the events that waited for it.
+    /// Returns the ids of the events that changed.
+    pub fn add_batch(&mut self, url: &str, text: Option<&str>) -> Vec<u64> {
+        if let Some(text) = text {
+            self.batches
+                .insert(url.to_string(), BatchIndex::for_url(text, url));
+        }
+        self.requested.insert(url.to_string());
+        let Some(waiting) = self.waiting.remove(url) else {
+            return Vec::new();
+        };
+        let mut changed = Vec::new();
+        for (id, stack) in waiting {
+            let (source, frames, _) = self.resolve(&stack);
+            let Some(mut e) = self.take_for_update(id) else {
+                continue;
+            };
+            e.attribution_pending = false;
+            if source != e.source {
+                let mut request = RequestInput::new(e.url.clone(), e.channel);
+                request.method = Some(e.method.clone());
+                if let Ok(a) = self.auditor.assess(&request, &source) {
+                    // Carried data and tier do not depend on the source; the verdict does.
+                    e.verdict = a.verdict;
+                    e.rule = a.rule;
+                    if e.decision != Outcome::Blocked || e.blocked_by.is_none() {
+                        e.decision = a.decision;
+                    }
+                }
+                if matches!(
+                    e.channel,
+                    Channel::Script | Channel::Module | Channel::Worker
+                ) && source.kind != SourceKind::Page
+                {
+                    self.loaders.insert(e.url.clone(), source.clone());
+                }
+                e.source = source;
+                e.frames = frames
+                    .iter()
+                    .take(MAX_FRAMES)
+                    .map(EventFrame::from)
+                    .collect();
+            }
+            self.put_back(e);
+            changed.push(id);
+        }
+        changed
+    }
+
+    /// Records that the auditor denied (or let through) a request after its event was made:
+    /// an answered prompt, or a fail-closed error.
+    pub fn set_decision(&mut self, id: u64, decision: Outcome) -> bool {
+        let Some(mut e) = self.take_for_update(id) else {
+            return false;
+        };
+        e.decision = decision;
+        e.blocked_by = match decision {
+            Outcome::Blocked => Some(BlockedBy::Consent),
+            _ => e.blocked_by.filter(|b| *b == BlockedBy::WikiCsp),
+        };
+        self.put_back(e);
+        true
+    }
+
+    /// Re-decides every held event after a consent or mode change; returns the changed ids.
+    pub fn redecide(&mut self) -> Vec<u64> {
+        let ids: Vec<u64> = self.events.iter().map(|e| e.id).collect();
+        let mut changed = Vec::new();
+        for id in ids {
+            let Some(e) = self.event(id) else { continue };
+            let mut request = RequestInput::new(e.url.clone(), e.channel);
+            request.method = Some(e.method.clone());
+            let Ok(a) = self.auditor.assess(&request, &e.source) else {
+                continue;
+            };
+            if a.verdict == e.verdict && a.rule == e.rule {
+                continue;
+            }
+            if let Some(mut e) = self.take_for_update(id) {
+                e.verdict = a.verdict;
+                e.rule = a.rule;
+                // What already happened stays: only pending requests take the new decision.
+                if e.decision == Outcome::Pending {
+                    e.decision = a.decision;
+                }
+                self.put_back(e);
+                changed.push(id);
+            }
+        }
+        changed
+    }
+
+    fn evict(&mut self) {
+        while self.events.len() > self.cap {
+            let Some(e) = self.events.pop_front() else {
+                break;
+            };
+            self.summary.dropped += 1;
+            self.folds.retain(|_, id| *id != e.id);
+            if let Some(ids) = self.by_url.get_mut(&e.url) {
+                ids.retain(|id| *id != e.id);
+                if ids.is_empty() {
+                    self.by_url.remove(&e.url);
+                }
+            }
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.auditor.mode()
+    }
+}
+
+/// The loads gadgets were seen to make, for the per-gadget declaration export (SPEC §7).
+pub fn seen_loads<'a>(events: impl Iterator<Item = &'a Event>) -> Vec<SeenLoad> {
+    events
+        .filter(|e| e.source.kind == SourceKind::Gadget)
+        .filter_map(|e| {
+            Some(SeenLoad {
+                gadget: e.source.name.clone()?,
+                directive: e.directive,
+                source: e.origin.clone(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Preset;
+    use crate::consent::ConsentList;
+
+    fn session() -> Session {
+        let values = PageValues {
+            user_name: Some("Jane Doe".into()),
+            ..PageValues::default()
+        };
+        let auditor = Auditor::new(
+            "https://en.wikipedia.org/wiki/Main_Page",
+            &[Preset::wikimedia_production()],
+            &values,
+            ConsentList::default(),
+        )
+        .expect("page URL");
+        Session::new(auditor, &values)
+    }
+
+    const GADGET_STACK: &str = "Error\n    at probe (https://en.wikipedia.org/w/load.php?debug=1&modules=ext.gadget.Foo&only=scripts:3:5)";
+
+    #[test]
+    fn hook_then_performance_is_one_event() {
+        let mut s = session();
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(GADGET_STACK.into());
+        assert_eq!(s.observe(&obs, &mut NoBatchSource), Ok(Observed::New(1)));
+        let mut perf = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        perf.observed_by = Observer::Performance;
+        assert_eq!(
+            s.observe(&perf, &mut NoBatchSource),
+            Ok(Observed::Updated(1))
+        );
+        let e = s.event(1).expect("event");
+        assert_eq!(e.observed_by, vec![Observer::Hook, Observer::Performance]);
+        assert_eq!(e.count, 1);
+        assert_eq!(e.source.name.as_deref(), Some("Foo"));
+        // A second performance entry without a second hook sighting is a request of its own.
+        assert_eq!(s.observe(&perf, &mut NoBatchSource), Ok(Observed::New(2)));
+        assert_eq!(s.event(2).expect("event").source, Source::page());
+    }
+
+    #[test]
+    fn repeats_fold_into_count() {
+        let mut s = session();
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(GADGET_STACK.into());
+        for _ in 0..3 {
+            s.observe(&obs, &mut NoBatchSource).expect("observe");
+        }
+        assert_eq!(s.events().count(), 1);
+        assert_eq!(s.event(1).expect("event").count, 3);
+        assert_eq!(s.summary().requests, 3);
+        assert_eq!(s.summary().events, 1);
+        // The `third` default is `ask`: in audit mode every repeat went out unconsented.
+        assert_eq!(s.summary().unconsented, 3);
+        assert_eq!(s.summary().by_party["third"]["unconsented"], 3);
+    }
+
+    #[test]
+    fn data_urls_are_ignored_and_bad_urls_are_errors() {
+        let mut s = session();
+        let obs = Observation::new(Channel::Img, "data:image/png;base64,AAAA");
+        assert_eq!(s.observe(&obs, &mut NoBatchSource), Ok(Observed::Ignored));
+        let obs = Observation::new(Channel::Img, "http://[::1");
+        assert!(s.observe(&obs, &mut NoBatchSource).is_err());
+        assert_eq!(s.events().count(), 0);
+    }
+
+    struct OneBatch(&'static str);
+    impl BatchSource for OneBatch {
+        fn batch_text(&mut self, _url: &str) -> Option<String> {
+            Some(self.0.to_string())
+        }
+    }
+
+    const BATCH_URL: &str =
+        "https://en.wikipedia.org/w/load.php?lang=en&modules=ext.gadget.A%2CB&skin=vector";
+    const BATCH_TEXT: &str = "mw.loader.implement(\"ext.gadget.A@1\",function(){a()});mw.loader.implement(\"ext.gadget.B@2\",function(){fetch('x')});";
+
+    fn batch_stack() -> String {
+        let col = BATCH_TEXT.find("fetch").expect("fetch") + 1;
+        format!("Error\n    at https://en.wikipedia.org/w/load.php?lang=en&modules=ext.gadget.A%2CB&skin=vector:1:{col}")
+    }
+
+    #[test]
+    fn batch_available_now_attributes_at_once() {
+        let mut s = session();
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(batch_stack());
+        s.observe(&obs, &mut OneBatch(BATCH_TEXT)).expect("observe");
+        let e = s.event(1).expect("event");
+        assert_eq!(e.source.kind, SourceKind::Gadget);
+        assert_eq!(e.source.name.as_deref(), Some("B"));
+        assert!(!e.attribution_pending);
+    }
+
+    #[test]
+    fn batch_arriving_later_updates_the_event() {
+        let mut s = session();
+        let mut obs = Observation::new(Channel::Script, "https://cdn.example.net/lib.js");
+        obs.stack = Some(batch_stack());
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        let e = s.event(1).expect("event");
+        assert!(e.attribution_pending);
+        assert_eq!(e.source.kind, SourceKind::Script);
+        assert_eq!(s.waiting_batches(), vec![BATCH_URL.to_string()]);
+        assert_eq!(s.add_batch(BATCH_URL, Some(BATCH_TEXT)), vec![1]);
+        let e = s.event(1).expect("event");
+        assert!(!e.attribution_pending);
+        assert_eq!(e.source.name.as_deref(), Some("B"));
+        assert_eq!(
+            e.rule,
+            RuleRef::Default {
+                name: "executable-third".into()
+            }
+        );
+        // The script it loaded now has a loader: a request from it has the chain.
+        let mut inner = Observation::new(Channel::Fetch, "https://api.example.net/");
+        inner.stack = Some("Error\n    at https://cdn.example.net/lib.js:1:10".into());
+        s.observe(&inner, &mut NoBatchSource).expect("observe");
+        let e = s.event(2).expect("event");
+        assert_eq!(
+            e.source.name.as_deref(),
+            Some("https://cdn.example.net/lib.js")
+        );
+        assert_eq!(e.source.chain, vec!["gadget:B".to_string()]);
+    }
+
+    #[test]
+    fn ring_buffer_drops_oldest_but_summary_counts_all() {
+        let mut s = session();
+        s.set_cap(2);
+        for i in 0..5 {
+            let obs = Observation::new(Channel::Img, format!("https://img.example.com/{i}.png"));
+            s.observe(&obs, &mut NoBatchSource).expect("observe");
+        }
+        assert_eq!(s.events().map(|e| e.id).collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(s.summary().events, 5);
+        assert_eq!(s.summary().dropped, 3);
+        assert_eq!(s.summary().requests, 5);
+        assert!(s.event(1).is_none());
+    }
+
+    #[test]
+    fn csp_sighting_marks_blocked_by_wiki_csp() {
+        let mut s = session();
+        let obs = Observation::new(Channel::Script, "https://evil.example/x.js");
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        let mut csp = Observation::new(Channel::Script, "https://evil.example/x.js");
+        csp.observed_by = Observer::Csp;
+        csp.blocked_by = Some(BlockedBy::WikiCsp);
+        assert_eq!(
+            s.observe(&csp, &mut NoBatchSource),
+            Ok(Observed::Updated(1))
+        );
+        let e = s.event(1).expect("event");
+        assert_eq!(e.blocked_by, Some(BlockedBy::WikiCsp));
+        assert_eq!(e.observed_by, vec![Observer::Hook, Observer::Csp]);
+    }
+}

@@ -1,0 +1,774 @@
+//! The page runtime (SPEC §4, §6, §8): connects the synchronous bootstrap's observations to
+//! the core's [`Session`] and publishes the page API on `window.tprAuditor`.
+//!
+//! The loader (`src/js/loader.js`) creates `window.tprAuditor` with `version` and `ready`
+//! before the WebAssembly is compiled, then calls [`install_page`] with that object; this
+//! module adds the methods and attaches the sink to the bootstrap, which flushes everything it
+//! queued meanwhile (nothing is lost in between).
+//!
+//! Rules this glue keeps:
+//! * The sink never throws into the bootstrap: every failure becomes an entry of
+//!   `report().errors` (and a `tpr-auditor:error` event) and the request proceeds in `audit`
+//!   and `ask` modes or is denied in `block` mode.
+//! * Page listeners never run inside a hook: `tpr-auditor:event` is dispatched from a
+//!   microtask, once per changed event per turn (updates coalesce).
+//! * The state is borrowed only inside the sink and the API calls; nothing calls back into
+//!   page code while it is borrowed.
+
+use super::{consent_error, from_js, to_js};
+use crate::assess::Auditor;
+use crate::carried::PageValues;
+use crate::classify::Preset;
+use crate::consent::ConsentList;
+use crate::events::{BatchSource, Event, Observation, Observed, OwnCode, Session, Summary};
+use crate::model::{Mode, Outcome};
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// How many internal errors `report()` keeps (the count goes on).
+const MAX_ERRORS: usize = 200;
+/// Re-read `mw.config` / tokens at most this often (ms) until they are complete.
+const VALUES_REFRESH_MS: f64 = 50.0;
+
+#[derive(Serialize, Clone)]
+#[serde(rename_all = "camelCase")]
+struct InternalError {
+    #[serde(rename = "where")]
+    at: String,
+    message: String,
+    t: f64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct InstallOptions {
+    /// Stored consent document (text); invalid → strict defaults, error reported.
+    #[serde(default)]
+    consent: Option<String>,
+    /// URL prefixes of the auditor's own scripts.
+    #[serde(default)]
+    own_prefixes: Vec<String>,
+    /// Ring buffer size.
+    #[serde(default)]
+    cap: Option<usize>,
+    /// Packaging name for the report (`extension`, `gadget`, `demo`, `test`).
+    #[serde(default)]
+    packaging: Option<String>,
+}
+
+struct State {
+    session: Session,
+    handle: JsValue,
+    page_url: String,
+    wiki: String,
+    packaging: String,
+    started_at: f64,
+    values_read_at: f64,
+    values_complete: bool,
+    errors: Vec<InternalError>,
+    error_count: u64,
+    /// Event ids to dispatch at the next microtask.
+    dispatch: Vec<u64>,
+    dispatch_scheduled: bool,
+    /// Resolvers of held requests, by event id (ask mode, or waiting for a batch).
+    held: HashMap<u64, Vec<Function>>,
+    /// Batch fetches in flight, and `settled()` resolvers waiting for none.
+    in_flight: usize,
+    settled_waiters: Vec<Function>,
+}
+
+type Shared = Rc<RefCell<State>>;
+
+/// The installed runtime; dropping it detaches the sink. The API methods are closures owned
+/// by the JS objects they sit on (`into_js_value`), so they live as long as `tprAuditor`.
+#[wasm_bindgen]
+pub struct PageRuntime {
+    state: Shared,
+    _sink: Closure<dyn FnMut(JsValue) -> JsValue>,
+}
+
+impl Drop for PageRuntime {
+    fn drop(&mut self) {
+        let handle = self.state.borrow().handle.clone();
+        let _ = call0(&handle, "detach");
+    }
+}
+
+fn window() -> Result<web_sys::Window, JsValue> {
+    web_sys::window().ok_or_else(|| JsValue::from(js_sys::Error::new("no window")))
+}
+
+fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(target, &JsValue::from_str(key))
+}
+
+fn call0(target: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    let f: Function = get(target, name)?.dyn_into()?;
+    f.call0(target)
+}
+
+fn call1(target: &JsValue, name: &str, a: &JsValue) -> Result<JsValue, JsValue> {
+    let f: Function = get(target, name)?.dyn_into()?;
+    f.call1(target, a)
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn message_of(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    get(e, "message")
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn decision_value(outcome: Outcome) -> JsValue {
+    JsValue::from_str(match outcome {
+        Outcome::Blocked => "block",
+        _ => "proceed",
+    })
+}
+
+impl State {
+    fn record_error(&mut self, at: &str, message: String) {
+        self.error_count += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(InternalError {
+                at: at.to_string(),
+                message,
+                t: now_ms() - self.started_at,
+            });
+        }
+    }
+
+    fn fail_value(&self) -> JsValue {
+        decision_value(if self.session.mode() == Mode::Block {
+            Outcome::Blocked
+        } else {
+            Outcome::Allowed
+        })
+    }
+
+    fn queue_dispatch(&mut self, id: u64) {
+        if !self.dispatch.contains(&id) {
+            self.dispatch.push(id);
+        }
+    }
+
+    /// Reads `mw.config` and the user's tokens when they exist and are not complete yet.
+    fn refresh_values(&mut self) {
+        if self.values_complete || now_ms() - self.values_read_at < VALUES_REFRESH_MS {
+            return;
+        }
+        self.values_read_at = now_ms();
+        match read_page_values() {
+            Ok(Some((values, complete))) => {
+                self.session.set_values(&values);
+                self.values_complete = complete;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.values_complete = true; // do not retry a throwing mw.config forever
+                self.record_error("page-values", message_of(&e));
+            }
+        }
+    }
+}
+
+/// `mw.config` values and tokens, and whether the tokens were there too.
+fn read_page_values() -> Result<Option<(PageValues, bool)>, JsValue> {
+    let w: JsValue = window()?.into();
+    let mw = get(&w, "mw")?;
+    if !mw.is_object() {
+        return Ok(None);
+    }
+    let config = get(&mw, "config")?;
+    let Ok(getter) = get(&config, "get")?.dyn_into::<Function>() else {
+        return Ok(None);
+    };
+    let out = Object::new();
+    for key in [
+        "wgUserName",
+        "wgUserId",
+        "wgPageName",
+        "wgTitle",
+        "wgRelevantPageName",
+        "wgArticleId",
+        "wgRevisionId",
+        "wgCurRevisionId",
+    ] {
+        let v = getter.call1(&config, &JsValue::from_str(key))?;
+        if v.as_string().is_some() || v.as_f64().is_some() {
+            Reflect::set(&out, &JsValue::from_str(key), &v)?;
+        }
+    }
+    let mut tokens = Vec::new();
+    let user_tokens = get(&mw, "user")
+        .and_then(|u| get(&u, "tokens"))
+        .unwrap_or(JsValue::UNDEFINED);
+    if let Ok(tget) = get(&user_tokens, "get").and_then(|f| f.dyn_into::<Function>()) {
+        for name in ["csrfToken", "patrolToken", "watchToken", "rollbackToken"] {
+            if let Some(t) = tget
+                .call1(&user_tokens, &JsValue::from_str(name))?
+                .as_string()
+            {
+                // `+\` is the anonymous placeholder, not a secret.
+                if t.len() > 2 {
+                    tokens.push(t);
+                }
+            }
+        }
+    }
+    let mut values: PageValues = from_js(out.into(), "page values")?;
+    let complete = !tokens.is_empty() || values.user_name.is_none();
+    values.tokens = tokens;
+    Ok(Some((values, complete)))
+}
+
+/// Batch texts for the session: inline batches from the bootstrap at once, `load.php`
+/// batches fetched after the sink returns.
+struct GlueBatches<'a> {
+    handle: &'a JsValue,
+    to_fetch: Vec<String>,
+}
+
+impl BatchSource for GlueBatches<'_> {
+    fn batch_text(&mut self, url: &str) -> Option<String> {
+        if url.starts_with("mw-batch://") {
+            return call1(self.handle, "inlineSource", &JsValue::from_str(url))
+                .ok()
+                .and_then(|v| v.as_string());
+        }
+        if url.starts_with("http://") || url.starts_with("https://") {
+            self.to_fetch.push(url.to_string());
+        }
+        None
+    }
+}
+
+fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
+    let Ok(mut st) = shared.try_borrow_mut() else {
+        // Re-entered from inside our own call: cannot happen through the bootstrap (it queues
+        // re-entrant observations), so say so and let it go.
+        return JsValue::from_str("proceed");
+    };
+    let kind = get(&raw, "kind").ok().and_then(|k| k.as_string());
+    if kind.as_deref() == Some("internal-error") {
+        let at = get(&raw, "where")
+            .ok()
+            .and_then(|w| w.as_string())
+            .unwrap_or_default();
+        let message = get(&raw, "message")
+            .ok()
+            .and_then(|w| w.as_string())
+            .unwrap_or_default();
+        st.record_error(&format!("bootstrap:{at}"), message);
+        schedule_flush(shared, &mut st);
+        return JsValue::UNDEFINED;
+    }
+    let obs: Observation = match serde_wasm_bindgen::from_value(raw) {
+        Ok(o) => o,
+        Err(e) => {
+            st.record_error("observation", e.to_string());
+            let v = st.fail_value();
+            schedule_flush(shared, &mut st);
+            return v;
+        }
+    };
+    st.refresh_values();
+    let handle = st.handle.clone();
+    let mut batches = GlueBatches {
+        handle: &handle,
+        to_fetch: Vec::new(),
+    };
+    let result = st.session.observe(&obs, &mut batches);
+    let to_fetch = batches.to_fetch;
+    let value = match result {
+        Ok(Observed::Ignored) => JsValue::from_str("proceed"),
+        Ok(Observed::New(id)) | Ok(Observed::Updated(id)) => {
+            st.queue_dispatch(id);
+            let (decision, waits_batch) = match st.session.event(id) {
+                Some(e) => (e.decision, e.attribution_pending),
+                None => (Outcome::Allowed, false),
+            };
+            let mode = st.session.mode();
+            let hold = obs.can_hold
+                && obs.enforceable
+                && (decision == Outcome::Pending || (waits_batch && mode != Mode::Audit));
+            if hold {
+                hold_promise(&mut st, id)
+            } else {
+                decision_value(decision)
+            }
+        }
+        Err(e) => {
+            st.record_error(
+                "assess",
+                format!("{}: {e}", crate::classify::excerpt(&obs.url)),
+            );
+            st.fail_value()
+        }
+    };
+    st.in_flight += to_fetch.len();
+    schedule_flush(shared, &mut st);
+    drop(st);
+    for url in to_fetch {
+        start_batch_fetch(shared, &handle, url);
+    }
+    value
+}
+
+/// A Promise the bootstrap waits on; resolved with `proceed` / `block` later.
+fn hold_promise(st: &mut State, id: u64) -> JsValue {
+    let mut resolver: Option<Function> = None;
+    let promise = Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
+    if let Some(r) = resolver {
+        st.held.entry(id).or_default().push(r);
+    }
+    promise.into()
+}
+
+fn start_batch_fetch(shared: &Shared, handle: &JsValue, url: String) {
+    let promise = match call1(handle, "fetchText", &JsValue::from_str(&url))
+        .and_then(|p| p.dyn_into::<Promise>())
+    {
+        Ok(p) => p,
+        Err(e) => {
+            batch_arrived(shared, &url, None);
+            if let Ok(mut st) = shared.try_borrow_mut() {
+                st.record_error("batch-fetch", message_of(&e));
+            }
+            return;
+        }
+    };
+    let shared = shared.clone();
+    let on_done = Closure::once_into_js(move |text: JsValue| {
+        batch_arrived(&shared, &url, text.as_string());
+    });
+    // `fetchText` never rejects (it resolves null on failure), so one callback is enough.
+    let _ = call1(&promise.into(), "then", &on_done);
+}
+
+fn batch_arrived(shared: &Shared, url: &str, text: Option<String>) {
+    let Ok(mut st) = shared.try_borrow_mut() else {
+        return;
+    };
+    st.in_flight = st.in_flight.saturating_sub(1);
+    let changed = st.session.add_batch(url, text.as_deref());
+    let mut resolve = Vec::new();
+    for id in changed {
+        st.queue_dispatch(id);
+        let decision = st.session.event(id).map(|e| e.decision);
+        if let Some(d) = decision.filter(|d| *d != Outcome::Pending) {
+            if let Some(list) = st.held.remove(&id) {
+                resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
+            }
+        }
+    }
+    let waiters = if st.in_flight == 0 {
+        std::mem::take(&mut st.settled_waiters)
+    } else {
+        Vec::new()
+    };
+    schedule_flush(shared, &mut st);
+    drop(st);
+    for (f, v) in resolve {
+        let _ = f.call1(&JsValue::UNDEFINED, &v);
+    }
+    for f in waiters {
+        let _ = f.call0(&JsValue::UNDEFINED);
+    }
+}
+
+fn schedule_flush(shared: &Shared, st: &mut State) {
+    if st.dispatch_scheduled || (st.dispatch.is_empty() && st.errors.is_empty()) {
+        return;
+    }
+    st.dispatch_scheduled = true;
+    let shared = shared.clone();
+    let cb = Closure::once_into_js(move |_: JsValue| flush(&shared));
+    let _ = call1(&Promise::resolve(&JsValue::UNDEFINED).into(), "then", &cb);
+}
+
+/// Dispatches `tpr-auditor:event` for every event that changed since the last flush.
+fn flush(shared: &Shared) {
+    let details: Vec<JsValue> = {
+        let Ok(mut st) = shared.try_borrow_mut() else {
+            return;
+        };
+        st.dispatch_scheduled = false;
+        let ids = std::mem::take(&mut st.dispatch);
+        ids.iter()
+            .filter_map(|id| st.session.event(*id))
+            .filter_map(|e| to_js(e).ok())
+            .collect()
+    };
+    let Ok(w) = window() else { return };
+    for detail in details {
+        let init = web_sys::CustomEventInit::new();
+        init.set_detail(&detail);
+        if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("tpr-auditor:event", &init) {
+            let _ = w.dispatch_event(&ev);
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo<'a> {
+    url: &'a str,
+    wiki: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    version: &'static str,
+    packaging: &'a str,
+    page: PageInfo<'a>,
+    mode: &'static str,
+    started_at: f64,
+    events: Vec<&'a Event>,
+    summary: &'a Summary,
+    errors: &'a [InternalError],
+    error_count: u64,
+}
+
+fn report(st: &State) -> Result<JsValue, JsError> {
+    to_js(&Report {
+        version: env!("CARGO_PKG_VERSION"),
+        packaging: &st.packaging,
+        page: PageInfo {
+            url: &st.page_url,
+            wiki: &st.wiki,
+        },
+        mode: st.session.mode().as_str(),
+        started_at: st.started_at,
+        events: st.session.events().collect(),
+        summary: st.session.summary(),
+        errors: &st.errors,
+        error_count: st.error_count,
+    })
+}
+
+/// Applies a new consent list or mode: held requests the change decides are released.
+fn after_consent_change(shared: &Shared) {
+    let mut resolve = Vec::new();
+    {
+        let Ok(mut st) = shared.try_borrow_mut() else {
+            return;
+        };
+        let fail_closed = JsValue::from_bool(st.session.mode() == Mode::Block);
+        let opts = Object::new();
+        let _ = Reflect::set(&opts, &JsValue::from_str("failClosed"), &fail_closed);
+        let handle = st.handle.clone();
+        let _ = call1(&handle, "configure", &opts.into());
+        for id in st.session.redecide() {
+            st.queue_dispatch(id);
+        }
+        let held: Vec<u64> = st.held.keys().copied().collect();
+        for id in held {
+            let decision = st.session.event(id).map(|e| e.decision);
+            match decision {
+                Some(Outcome::Pending) => {}
+                Some(d) => {
+                    if let Some(list) = st.held.remove(&id) {
+                        resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
+                    }
+                }
+                None => {}
+            }
+        }
+        schedule_flush(shared, &mut st);
+    }
+    for (f, v) in resolve {
+        let _ = f.call1(&JsValue::UNDEFINED, &v);
+    }
+}
+
+fn consent_text(value: &JsValue) -> Result<String, JsValue> {
+    if let Some(s) = value.as_string() {
+        return Ok(s);
+    }
+    js_sys::JSON::stringify(value)
+        .map(String::from)
+        .map_err(|_| JsValue::from(js_sys::Error::new("consent must be JSON text or an object")))
+}
+
+/// Installs the runtime: `api` is the `window.tprAuditor` object the loader created.
+#[wasm_bindgen(js_name = installPage)]
+pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValue> {
+    let w = window()?;
+    let options: InstallOptions = if options.is_undefined() || options.is_null() {
+        InstallOptions::default()
+    } else {
+        from_js(options, "install options")?
+    };
+    let handle = Reflect::get(&w, &js_sys::Symbol::for_("tpr-auditor.bootstrap").into())?;
+    if !handle.is_object() {
+        return Err(js_sys::Error::new("the bootstrap is not installed in this window").into());
+    }
+    let page_url = w.location().href()?;
+    let wiki = w.location().host().unwrap_or_default();
+
+    let mut startup_errors = Vec::new();
+    let consent = match options.consent.as_deref() {
+        None => ConsentList::default(),
+        Some(text) => match ConsentList::parse(text) {
+            Ok(list) => list,
+            Err(errors) => {
+                // Issue 4/7 item 4: the stored text stays where it is; strict defaults run.
+                let strict = ConsentList {
+                    mode: Mode::Ask,
+                    ..ConsentList::default()
+                };
+                startup_errors.push(format!(
+                    "stored consent list is invalid ({} error(s)); running on strict defaults in ask mode: {}",
+                    errors.len(),
+                    errors.first().map(ToString::to_string).unwrap_or_default()
+                ));
+                strict
+            }
+        },
+    };
+    let values = PageValues::default();
+    let auditor = Auditor::new(
+        &page_url,
+        &[Preset::wikimedia_production()],
+        &values,
+        consent,
+    )
+    .map_err(|e| js_sys::Error::new(&e.to_string()))?;
+    let mut session = Session::new(auditor, &values);
+    let nonce = get(&handle, "nonce")?.as_string();
+    session.set_own_code(OwnCode {
+        nonce,
+        prefixes: options.own_prefixes.clone(),
+    });
+    if let Some(cap) = options.cap {
+        session.set_cap(cap);
+    }
+    let started_at = w
+        .performance()
+        .map(|p| p.time_origin())
+        .unwrap_or_else(now_ms);
+    let mode = session.mode();
+    let mut state = State {
+        session,
+        handle: handle.clone(),
+        page_url,
+        wiki,
+        packaging: options.packaging.unwrap_or_else(|| "page".to_string()),
+        started_at,
+        values_read_at: f64::NEG_INFINITY,
+        values_complete: false,
+        errors: Vec::new(),
+        error_count: 0,
+        dispatch: Vec::new(),
+        dispatch_scheduled: false,
+        held: HashMap::new(),
+        in_flight: 0,
+        settled_waiters: Vec::new(),
+    };
+    for e in startup_errors {
+        state.record_error("consent", e);
+    }
+    let shared: Shared = Rc::new(RefCell::new(state));
+    fn method(
+        target: &Object,
+        name: &str,
+        f: Box<dyn FnMut(JsValue) -> JsValue>,
+    ) -> Result<(), JsValue> {
+        Reflect::set(
+            target,
+            &JsValue::from_str(name),
+            &Closure::wrap(f).into_js_value(),
+        )?;
+        Ok(())
+    }
+    let throw = |e: JsValue| -> JsValue {
+        // wasm-bindgen closures cannot return Result: throw through js_sys.
+        wasm_bindgen::throw_val(e)
+    };
+
+    let s = shared.clone();
+    method(
+        &api,
+        "report",
+        Box::new(move |_| match s.try_borrow() {
+            Ok(st) => report(&st).map_err(JsValue::from).unwrap_or_else(throw),
+            Err(_) => throw(js_sys::Error::new("report() called re-entrantly").into()),
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &api,
+        "mode",
+        Box::new(move |_| match s.try_borrow() {
+            Ok(st) => JsValue::from_str(st.session.mode().as_str()),
+            Err(_) => JsValue::NULL,
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &api,
+        "setMode",
+        Box::new(move |m| {
+            let Some(mode) = m.as_string().as_deref().and_then(Mode::parse) else {
+                return throw(
+                    js_sys::Error::new("setMode(mode): expected 'audit', 'ask' or 'block'").into(),
+                );
+            };
+            if let Ok(mut st) = s.try_borrow_mut() {
+                st.session.auditor_mut().set_mode(mode);
+            }
+            after_consent_change(&s);
+            JsValue::UNDEFINED
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &api,
+        "settled",
+        Box::new(move |_| {
+            let mut resolver: Option<Function> = None;
+            let promise = Promise::new(&mut |resolve, _| resolver = Some(resolve));
+            if let (Some(r), Ok(mut st)) = (resolver, s.try_borrow_mut()) {
+                if st.in_flight == 0 {
+                    let _ = r.call0(&JsValue::UNDEFINED);
+                } else {
+                    st.settled_waiters.push(r);
+                }
+            }
+            promise.into()
+        }),
+    )?;
+    let s = shared.clone();
+    let answer = Closure::wrap(Box::new(move |id: JsValue, answer: JsValue| {
+        // answer(id, 'allow' | 'block'): a held request's prompt was answered.
+        let id = id.as_f64().filter(|v| *v >= 1.0 && v.fract() == 0.0);
+        let outcome = match answer.as_string().as_deref() {
+            Some("allow") => Outcome::Allowed,
+            Some("block") => Outcome::Blocked,
+            _ => {
+                return throw(
+                    js_sys::Error::new("answer(id, answer): answer is 'allow' or 'block'").into(),
+                )
+            }
+        };
+        let mut resolve = Vec::new();
+        if let (Some(id), Ok(mut st)) = (id.map(|v| v as u64), s.try_borrow_mut()) {
+            if let Some(list) = st.held.remove(&id) {
+                st.session.set_decision(id, outcome);
+                st.queue_dispatch(id);
+                resolve = list;
+                schedule_flush(&s, &mut st);
+            }
+        }
+        let found = !resolve.is_empty();
+        for f in resolve {
+            let _ = f.call1(&JsValue::UNDEFINED, &decision_value(outcome));
+        }
+        JsValue::from_bool(found)
+    }) as Box<dyn FnMut(JsValue, JsValue) -> JsValue>);
+    Reflect::set(&api, &JsValue::from_str("answer"), &answer.into_js_value())?;
+
+    let consent = Object::new();
+    let s = shared.clone();
+    method(
+        &consent,
+        "get",
+        Box::new(move |_| match s.try_borrow() {
+            Ok(st) => js_sys::JSON::parse(&st.session.auditor().consent().to_json())
+                .unwrap_or(JsValue::NULL),
+            Err(_) => JsValue::NULL,
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &consent,
+        "set",
+        Box::new(move |doc| {
+            let text = match consent_text(&doc) {
+                Ok(t) => t,
+                Err(e) => return throw(e),
+            };
+            let list = match ConsentList::parse(&text) {
+                Ok(l) => l,
+                Err(errors) => return throw(consent_error(&errors)),
+            };
+            if let Ok(mut st) = s.try_borrow_mut() {
+                st.session.auditor_mut().set_consent(list);
+            }
+            after_consent_change(&s);
+            JsValue::UNDEFINED
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &consent,
+        "export",
+        Box::new(move |format| {
+            let Ok(st) = s.try_borrow() else {
+                return JsValue::NULL;
+            };
+            let list = st.session.auditor().consent();
+            let format = format.as_string().unwrap_or_else(|| "json".to_string());
+            let out = match format.as_str() {
+                "json" => Ok(list.to_json()),
+                "csp" => Ok(list.to_csp_header()),
+                "table" => Ok(list.to_table()),
+                "declaration" => {
+                    let seen = crate::events::seen_loads(st.session.events());
+                    serde_json::to_string_pretty(&list.per_gadget_declaration(&seen))
+                        .map_err(|e| e.to_string())
+                }
+                other => Err(format!(
+                    "unknown export format {other:?}: expected json, csp, declaration or table"
+                )),
+            };
+            match out {
+                Ok(text) => JsValue::from_str(&text),
+                Err(m) => throw(js_sys::Error::new(&m).into()),
+            }
+        }),
+    )?;
+    Reflect::set(&api, &JsValue::from_str("consent"), &consent)?;
+
+    // The sink last: attaching flushes the bootstrap's queue through it.
+    let s = shared.clone();
+    let sink =
+        Closure::wrap(Box::new(move |obs: JsValue| on_observation(&s, obs))
+            as Box<dyn FnMut(JsValue) -> JsValue>);
+    let attach_opts = Object::new();
+    Reflect::set(
+        &attach_opts,
+        &JsValue::from_str("failClosed"),
+        &JsValue::from_bool(mode == Mode::Block),
+    )?;
+    let attach: Function = get(&handle, "attach")?.dyn_into()?;
+    attach.call2(&handle, sink.as_ref(), &attach_opts)?;
+
+    Ok(PageRuntime {
+        state: shared,
+        _sink: sink,
+    })
+}
+
+#[wasm_bindgen]
+impl PageRuntime {
+    /// The bootstrap's counters (queued, delivered, internal errors…).
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        let handle = self.state.borrow().handle.clone();
+        call0(&handle, "stats")
+    }
+}
