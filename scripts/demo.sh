@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build the WebAssembly core, and serve the
-# demo page (www/) on http://127.0.0.1:8080/ until Ctrl-C.
+# The main job: install what is missing, build the auditor (dist/tpr-auditor.js), and serve the
+# demo wiki page (www/) with scripts/demo-server.py until Ctrl-C:
+#   http://wiki.demo.test:PORT/wiki/Demo_page   the page (the banner prints the Chromium command
+#                                               that resolves the demo's host names to 127.0.0.1)
+#   127.0.0.1:FAKE_PORT                         the fake third-party / cloud hosts (any Host)
+# Both listen on 127.0.0.1 only; nothing the demo does leaves the machine.
 #
-# env: PORT=8080       port to serve on (127.0.0.1 only)
-#      DEMO_NO_SERVE=1 set up and build, then exit without serving
+# env: PORT=8080        port of the demo wiki (127.0.0.1)
+#      FAKE_PORT=8089   port of the fake hosts (127.0.0.1)
+#      DEMO_NO_SERVE=1  set up, build and print the instructions, then exit without serving
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-PORT="${PORT:-8080}"
+export PORT="${PORT:-8080}"
+export FAKE_PORT="${FAKE_PORT:-8089}"
 HOST=127.0.0.1
 
 say() { printf 'demo: %s\n' "$*"; }
@@ -17,22 +23,17 @@ say "setup"
 scripts/setup.sh
 say "build"
 scripts/build.sh
+if [[ -f dist/tpr-auditor.js ]]; then
+  say "auditor bundle: dist/tpr-auditor.js ($(stat -c %s dist/tpr-auditor.js) bytes), served as /tpr-auditor.js"
+else
+  say "WARNING: dist/tpr-auditor.js was not built: the demo page runs without the auditor"
+fi
 
-# www/pkg is a copy of pkg/ (both are git-ignored), so www/ is self-contained.
-rm -rf www/pkg
-mkdir -p www
-cp -r pkg www/pkg
-rm -f www/pkg/.gitignore www/pkg/package.json
-say "copied pkg/ -> www/pkg/ ($(ls www/pkg | tr '\n' ' '))"
+has_content() { [[ -d "$1" ]] && [[ -n "$(find "$1" -mindepth 1 -maxdepth 1 -print -quit)" ]]; }
 
-has_content() { [[ -d "$1" ]] && [[ -n "$(find "$1" -mindepth 1 -maxdepth 1 ! -name pkg -print -quit)" ]]; }
-
-cat <<EOF
-
-==============================================================================
- Demo page:  http://$HOST:$PORT/
-EOF
-has_content www || echo "   (www/ has no demo page yet: it comes in a later issue; only www/pkg/ is served)"
+echo
+echo "=============================================================================="
+python3 scripts/demo-server.py --banner
 cat <<EOF
 
  Browser extension (directory: $ROOT/extension)
@@ -61,9 +62,11 @@ if [[ "${DEMO_NO_SERVE:-}" == 1 ]]; then
   exit 0
 fi
 
-if (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null; then
-  echo "demo: ERROR: port $PORT on $HOST is already in use (set PORT=...)" >&2
-  exit 1
-fi
-say "serving $ROOT/www on http://$HOST:$PORT/ (Ctrl-C to stop)"
-exec python3 -m http.server "$PORT" --bind "$HOST" --directory "$ROOT/www"
+for p in "$PORT" "$FAKE_PORT"; do
+  if (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then
+    echo "demo: ERROR: port $p on $HOST is already in use (set PORT=... / FAKE_PORT=...)" >&2
+    exit 1
+  fi
+done
+say "serving $ROOT/www (Ctrl-C to stop)"
+exec python3 scripts/demo-server.py --port "$PORT" --fake-port "$FAKE_PORT" --no-banner
