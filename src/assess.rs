@@ -7,7 +7,7 @@
 
 use crate::carried::{CarriedDetector, PageValues};
 use crate::classify::{self, Destination, PageContext, Preset, UrlError};
-use crate::consent::{ConsentList, ConsentQuery, RuleRef};
+use crate::consent::{ConsentList, ConsentQuery, PreparedConsent, RuleRef};
 use crate::model::{CarryKind, Channel, Directive, Mode, Outcome, Party, Source, Tier, Verdict};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -91,7 +91,8 @@ pub struct Assessment {
 pub struct Auditor {
     page: PageContext,
     detector: CarriedDetector,
-    consent: ConsentList,
+    /// Indexed once here so that each request only looks at the rules that can apply.
+    consent: PreparedConsent,
 }
 
 impl Auditor {
@@ -104,7 +105,7 @@ impl Auditor {
         Ok(Auditor {
             page: PageContext::new(page_url, presets)?,
             detector: CarriedDetector::new(values),
-            consent,
+            consent: PreparedConsent::new(consent),
         })
     }
 
@@ -123,19 +124,19 @@ impl Auditor {
     }
 
     pub fn consent(&self) -> &ConsentList {
-        &self.consent
+        self.consent.list()
     }
 
     pub fn set_consent(&mut self, consent: ConsentList) {
-        self.consent = consent;
+        self.consent = PreparedConsent::new(consent);
     }
 
     pub fn mode(&self) -> Mode {
-        self.consent.mode
+        self.consent.mode()
     }
 
     pub fn set_mode(&mut self, mode: Mode) {
-        self.consent.mode = mode;
+        self.consent.set_mode(mode);
     }
 
     /// Classifies the destination of a request URL (resolved against the page).
@@ -176,8 +177,10 @@ impl Auditor {
             .as_deref()
             .map(str::to_ascii_uppercase)
             .unwrap_or_else(|| default_method(req.channel).to_string());
+        let verdict = record.verdict;
         Ok(Assessment {
-            url: url.to_string(),
+            // The URL's own serialization, moved rather than copied.
+            url: url.into(),
             origin: dest.origin,
             channel: req.channel,
             directive,
@@ -187,8 +190,8 @@ impl Auditor {
             tool: dest.tool,
             tier,
             carries,
-            verdict: record.verdict,
-            decision: self.consent.mode.outcome(record.verdict),
+            verdict,
+            decision: self.consent.mode().outcome(verdict),
             rule: record.rule,
         })
     }

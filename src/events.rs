@@ -23,7 +23,7 @@
 use crate::assess::{Auditor, RequestError, RequestInput};
 use crate::attribution::{self, AttributionContext, BatchIndex, BatchLookup, Frame};
 use crate::carried::PageValues;
-use crate::consent::{RuleRef, SeenLoad};
+use crate::consent::{DirectiveSet, Rule, RuleRef, Scope, SeenLoad, SourceExpr};
 use crate::model::{
     CarryKind, Channel, Directive, Mode, Outcome, Party, Source, SourceKind, Tier, Verdict,
 };
@@ -255,6 +255,41 @@ impl Summary {
             });
         }
     }
+}
+
+/// The user's answer to an `ask` prompt (SPEC §9).
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+pub enum Answer {
+    /// Let this request through; ask again next time.
+    Once,
+    /// Allow this destination and directive for this source from now on.
+    Source,
+    /// Allow this destination and directive for every source.
+    Always,
+    /// Block this destination and directive for this source from now on.
+    Block,
+}
+
+impl Answer {
+    pub fn parse(text: &str) -> Option<Answer> {
+        match text {
+            "once" => Some(Answer::Once),
+            "source" => Some(Answer::Source),
+            "always" => Some(Answer::Always),
+            "block" => Some(Answer::Block),
+            _ => None,
+        }
+    }
+}
+
+/// Why an answer could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    #[error("no event {0} (answered already, or dropped from the log)")]
+    NoSuchEvent(u64),
+    #[error("cannot write a rule for this request: {0}")]
+    Rule(String),
 }
 
 /// What [`Session::observe`] did with an observation.
@@ -705,9 +740,61 @@ impl Session {
         true
     }
 
+    /// Applies the user's answer to a prompt (SPEC §9): `Once` decides this event only; the
+    /// others write a consent rule for the destination's origin and this directive (scoped to
+    /// the event's source, or `*` for `Always`) and re-decide every event, so other requests
+    /// held for the same reason are released too. `added` is the rule's timestamp (ISO 8601).
+    /// Returns the ids whose decision changed, the answered event first.
+    pub fn answer(
+        &mut self,
+        id: u64,
+        answer: Answer,
+        added: Option<String>,
+    ) -> Result<Vec<u64>, AnswerError> {
+        let e = self.event(id).ok_or(AnswerError::NoSuchEvent(id))?;
+        let (origin, directive, scope) = (e.origin.clone(), e.directive, e.source.scope());
+        let outcome = match answer {
+            Answer::Block => Outcome::Blocked,
+            _ => Outcome::Allowed,
+        };
+        if answer != Answer::Once {
+            let scope = match (answer, scope) {
+                (Answer::Always, _) | (_, None) => Scope::All,
+                (_, Some(s)) => Scope::parse(&s).map_err(AnswerError::Rule)?,
+            };
+            let rule = Rule {
+                source: SourceExpr::parse(&origin).map_err(AnswerError::Rule)?,
+                directives: DirectiveSet::Only(vec![directive]),
+                scope,
+                decision: if answer == Answer::Block {
+                    Verdict::Block
+                } else {
+                    Verdict::Allow
+                },
+                added,
+                note: None,
+            };
+            let mut list = self.auditor.consent().clone();
+            list.upsert_rule(rule);
+            self.auditor.set_consent(list);
+        }
+        self.set_decision(id, outcome);
+        let mut changed = vec![id];
+        changed.extend(self.redecide().into_iter().filter(|c| *c != id));
+        Ok(changed)
+    }
+
+    /// Events still waiting for the user's answer (ask mode), oldest first.
+    pub fn prompts(&self) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(|e| e.decision == Outcome::Pending)
+    }
+
     /// Re-decides every held event after a consent or mode change; returns the changed ids.
     pub fn redecide(&mut self) -> Vec<u64> {
         let ids: Vec<u64> = self.events.iter().map(|e| e.id).collect();
+        let mode = self.auditor.mode();
         let mut changed = Vec::new();
         for id in ids {
             let Some(e) = self.event(id) else { continue };
@@ -724,7 +811,10 @@ impl Session {
                 e.rule = a.rule;
                 // What already happened stays: only pending requests take the new decision.
                 if e.decision == Outcome::Pending {
-                    e.decision = a.decision;
+                    e.decision = mode.outcome(a.verdict);
+                    if e.decision == Outcome::Blocked {
+                        e.blocked_by = Some(BlockedBy::Consent);
+                    }
                 }
                 self.put_back(e);
                 changed.push(id);

@@ -37,8 +37,9 @@ const EXCEPTION: u8 = 4;
 type Rules = HashMap<&'static str, u8, BuildHasherDefault<FastHash>>;
 
 /// FxHash-style: 8 bytes per multiply, then a final avalanche for hashbrown's top bits.
+/// Only for tables whose keys page scripts do not choose.
 #[derive(Default)]
-struct FastHash(u64);
+pub(crate) struct FastHash(u64);
 
 impl Hasher for FastHash {
     fn write(&mut self, bytes: &[u8]) {

@@ -18,9 +18,13 @@
 //! - `user-script:PAGE` scopes compare `_` and space as equal, like MediaWiki titles do.
 
 pub mod export;
+pub mod merge;
+pub mod prepared;
 pub mod source_expr;
 
 pub use export::SeenLoad;
+pub use merge::merge;
+pub use prepared::PreparedConsent;
 pub use source_expr::{SourceExpr, Specificity};
 
 use crate::json::{self, JsonValue, Pos, Spanned};
@@ -145,6 +149,16 @@ pub struct Rule {
     pub added: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl Rule {
+    /// Two rules speak about the same thing when source, directives and scope are equal;
+    /// decision, date and note are what changes.
+    pub fn same_identity(&self, other: &Rule) -> bool {
+        self.source.as_str() == other.source.as_str()
+            && self.directives == other.directives
+            && self.scope == other.scope
+    }
 }
 
 /// The directives a rule covers.
@@ -321,6 +335,22 @@ pub enum RuleRef {
 }
 
 impl ConsentList {
+    /// Adds `rule`, replacing a rule with the same identity (source, directives, scope): the
+    /// latest decision about one destination for one piece of code wins, and the list never
+    /// holds two contradicting copies. Returns the rule's index.
+    pub fn upsert_rule(&mut self, rule: Rule) -> usize {
+        match self.rules.iter().position(|r| r.same_identity(&rule)) {
+            Some(i) => {
+                self.rules[i] = rule;
+                i
+            }
+            None => {
+                self.rules.push(rule);
+                self.rules.len() - 1
+            }
+        }
+    }
+
     /// What to run with when the stored list cannot be read (SPEC §7): the defaults in `ask`
     /// mode, never an allow-all.
     pub fn fallback() -> ConsentList {
@@ -446,6 +476,11 @@ impl ConsentList {
                 },
             };
         }
+        self.default_record(q)
+    }
+
+    /// The record when no rule matches: the party's default.
+    fn default_record(&self, q: &ConsentQuery<'_>) -> VerdictRecord {
         let name = Defaults::name_for(q.party, q.tier);
         VerdictRecord {
             // `name_for` only returns known names; Block is the fail-closed answer anyway.

@@ -106,13 +106,19 @@ impl SourceExpr {
 
     /// See [`Specificity`]. `page` is needed because `'self'` counts as the page's exact host.
     pub fn specificity(&self, page: &Url) -> Specificity {
-        match &self.pattern {
-            Pattern::SelfOrigin => Specificity {
+        self.page_independent_specificity()
+            .unwrap_or_else(|| Specificity {
                 host_len: page.host_str().map_or(0, |h| h.chars().count()),
                 exact_host: true,
                 path_len: 0,
                 explicit_port: false,
-            },
+            })
+    }
+
+    /// The specificity of every source but `'self'` (`None`), which depends on the page.
+    pub fn page_independent_specificity(&self) -> Option<Specificity> {
+        Some(match &self.pattern {
+            Pattern::SelfOrigin => return None,
             Pattern::Any | Pattern::Scheme(_) => Specificity {
                 host_len: 0,
                 exact_host: false,
@@ -132,7 +138,7 @@ impl SourceExpr {
                     explicit_port: h.port != Port::Default,
                 }
             }
-        }
+        })
     }
 }
 
@@ -175,10 +181,7 @@ fn matches_self(url: &Url, page: &Url) -> bool {
 
 impl HostSource {
     fn matches(&self, url: &Url, page: &Url) -> bool {
-        let source_scheme = self.scheme.as_deref().unwrap_or(page.scheme());
-        if !scheme_matches(source_scheme, url.scheme()) {
-            return false;
-        }
+        // The host is checked first: it is what rules out most rules, and cheaply.
         let Some(host) = url.host_str() else {
             return false;
         };
@@ -198,6 +201,10 @@ impl HostSource {
                 }),
         };
         if !host_ok {
+            return false;
+        }
+        let source_scheme = self.scheme.as_deref().unwrap_or(page.scheme());
+        if !scheme_matches(source_scheme, url.scheme()) {
             return false;
         }
         let Some(port) = url.port_or_known_default() else {

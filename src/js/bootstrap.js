@@ -43,6 +43,8 @@
  *   handle.stats()            {queued, dropped, delivered, internalErrors, realms}
  *   handle.fetchText(url)     the auditor's own same-origin read (batch texts): Promise of
  *                             text or null; not reported, its resource entry swallowed
+ *   handle.postForm(url, body) the auditor's own same-origin form POST (consent saved to the
+ *                             user's preferences): Promise of text or null; not reported
  *   handle.inlineSource(url)  the text of an inline script the bootstrap tagged with a
  *                             `mw-module://` or `mw-batch://` sourceURL (for position mapping)
  *   handle.hookRealm(win)     hooks another same-origin window (idempotent; returns bool)
@@ -179,6 +181,21 @@
   const responseText = global.Response ? method(global.Response.prototype, 'text') : null;
   const responseOk = global.Response ? getter(global.Response.prototype, 'ok') : null;
   const ownFetches = new MapC(); // absolute URL -> outstanding resource entries to swallow
+
+  /** Native fetch of a same-origin URL for the auditor itself; resolves text or null. */
+  function ownFetch(url, init) {
+    const abs = resolveUrl(toStr(url), global.location.href);
+    if (abs === null || !nativeFetch || !responseText) return PromiseC.resolve(null);
+    if (strIndexOf(abs, global.location.origin + '/') !== 0) return PromiseC.resolve(null);
+    mapSet(ownFetches, abs, (mapGet(ownFetches, abs) || 0) + 1);
+    let p;
+    try {
+      p = apply(nativeFetch, global, [abs, init]);
+    } catch (e) { return PromiseC.resolve(null); }
+    return promiseThen(p, function (r) {
+      return responseOk(r) ? responseText(r) : null;
+    }, function () { return null; });
+  }
 
   const NONCE = (function () {
     let s = '';
@@ -2807,16 +2824,15 @@
     /** The auditor's own read of a same-origin text (a `load.php` batch, from the HTTP cache
      *  when it can): a Promise of the text, or of null on any failure. Never reported. */
     fetchText(url) {
-      const abs = resolveUrl(toStr(url), global.location.href);
-      if (abs === null || !nativeFetch || !responseText) return PromiseC.resolve(null);
-      mapSet(ownFetches, abs, (mapGet(ownFetches, abs) || 0) + 1);
-      let p;
-      try {
-        p = apply(nativeFetch, global, [abs, { credentials: 'same-origin', cache: 'force-cache' }]);
-      } catch (e) { return PromiseC.resolve(null); }
-      return promiseThen(p, function (r) {
-        return responseOk(r) ? responseText(r) : null;
-      }, function () { return null; });
+      return ownFetch(url, { credentials: 'same-origin', cache: 'force-cache' });
+    },
+    /** The auditor's own same-origin form POST (saving consent to the user's preferences
+     *  through the wiki's API): a Promise of the response text, or null. Never reported. */
+    postForm(url, body) {
+      return ownFetch(url, {
+        method: 'POST', credentials: 'same-origin', body: toStr(body),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
     },
     inlineSource(url) { const v = mapGet(inlineSources, StringC(url)); return v === undefined ? null : v; },
     hookRealm(win) { return hookWindow(win, 'iframe'); },

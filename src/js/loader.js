@@ -10,6 +10,9 @@
  *   data-packaging / packaging   name reported in report().packaging
  *   consent                      stored consent document (text)
  *   cap                          ring buffer size of the event log
+ *   storage                      where consent is kept: auto (default), user-options,
+ *                                local-storage, memory (src/web/store.rs)
+ *   lang                         the panel's language (default: the wiki's user language)
  *
  * Failure (no WebAssembly, CSP refusing compilation, a bug) never breaks the page: the hooks
  * keep letting requests through (audit), `tprAuditor.status` becomes 'failed' with `error`,
@@ -57,6 +60,8 @@
       packaging: options.packaging || 'page',
       consent: typeof options.consent === 'string' ? options.consent : undefined,
       cap: typeof options.cap === 'number' ? options.cap : undefined,
+      storage: typeof options.storage === 'string' ? options.storage : undefined,
+      lang: typeof options.lang === 'string' ? options.lang : undefined,
       ownPrefixes: ownPrefixes,
     });
     api.status = 'running';

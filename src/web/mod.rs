@@ -17,6 +17,8 @@ use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
 mod page;
+pub mod panel;
+mod store;
 pub use page::{install_page, PageRuntime};
 
 #[wasm_bindgen(start)]

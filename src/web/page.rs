@@ -15,12 +15,14 @@
 //! * The state is borrowed only inside the sink and the API calls; nothing calls back into
 //!   page code while it is borrowed.
 
+use super::panel::{Panel, PanelHost};
+use super::store;
 use super::{consent_error, from_js, to_js};
 use crate::assess::Auditor;
 use crate::carried::PageValues;
 use crate::classify::Preset;
-use crate::consent::ConsentList;
-use crate::events::{BatchSource, Event, Observation, Observed, OwnCode, Session, Summary};
+use crate::consent::{ConsentError, ConsentList};
+use crate::events::{Answer, BatchSource, Event, Observation, Observed, OwnCode, Session, Summary};
 use crate::model::{Mode, Outcome};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};
@@ -59,6 +61,9 @@ struct InstallOptions {
     /// Packaging name for the report (`extension`, `gadget`, `demo`, `test`).
     #[serde(default)]
     packaging: Option<String>,
+    /// `auto` (default), `user-options`, `local-storage` or `memory` (see `web::store`).
+    #[serde(default)]
+    storage: Option<String>,
 }
 
 struct State {
@@ -80,6 +85,15 @@ struct State {
     /// Batch fetches in flight, and `settled()` resolvers waiting for none.
     in_flight: usize,
     settled_waiters: Vec<Function>,
+    /// Why the stored consent was not used (kept for the panel), if it was not.
+    consent_problem: Option<String>,
+    /// Where consent is kept (see `web::store`), the text read from it at start (kept for
+    /// recovery when it was broken), and whether a batched write is scheduled.
+    backend: store::Backend,
+    stored_text: Option<String>,
+    save_scheduled: bool,
+    /// The badge and panel; outside the borrow of `State` when called.
+    panel: Rc<RefCell<Option<Panel>>>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -407,10 +421,19 @@ fn flush(shared: &Shared) {
         };
         st.dispatch_scheduled = false;
         let ids = std::mem::take(&mut st.dispatch);
-        ids.iter()
+        let details = ids
+            .iter()
             .filter_map(|id| st.session.event(*id))
             .filter_map(|e| to_js(e).ok())
-            .collect()
+            .collect();
+        let panel = st.panel.clone();
+        drop(st);
+        if let Ok(mut panel) = panel.try_borrow_mut() {
+            if let Some(p) = panel.as_mut() {
+                p.notify(&ids);
+            }
+        }
+        details
     };
     let Ok(w) = window() else { return };
     for detail in details {
@@ -441,10 +464,11 @@ struct Report<'a> {
     summary: &'a Summary,
     errors: &'a [InternalError],
     error_count: u64,
+    consent_problem: Option<&'a str>,
 }
 
-fn report(st: &State) -> Result<JsValue, JsError> {
-    to_js(&Report {
+fn report_record(st: &State) -> Report<'_> {
+    Report {
         version: env!("CARGO_PKG_VERSION"),
         packaging: &st.packaging,
         page: PageInfo {
@@ -457,11 +481,16 @@ fn report(st: &State) -> Result<JsValue, JsError> {
         summary: st.session.summary(),
         errors: &st.errors,
         error_count: st.error_count,
-    })
+        consent_problem: st.consent_problem.as_deref(),
+    }
+}
+
+fn report(st: &State) -> Result<JsValue, JsError> {
+    to_js(&report_record(st))
 }
 
 /// Applies a new consent list or mode: held requests the change decides are released.
-fn after_consent_change(shared: &Shared) {
+fn after_consent_change(shared: &Shared, save: bool) {
     let mut resolve = Vec::new();
     {
         let Ok(mut st) = shared.try_borrow_mut() else {
@@ -489,9 +518,216 @@ fn after_consent_change(shared: &Shared) {
             }
         }
         schedule_flush(shared, &mut st);
+        if save {
+            persist(shared, &mut st);
+        }
     }
     for (f, v) in resolve {
         let _ = f.call1(&JsValue::UNDEFINED, &v);
+    }
+}
+
+/// Schedules one batched write of the consent list (see `web::store`).
+fn persist(shared: &Shared, st: &mut State) {
+    if st.save_scheduled || matches!(st.backend, store::Backend::Memory) {
+        return;
+    }
+    st.save_scheduled = true;
+    let shared = shared.clone();
+    let run = Closure::once_into_js(move || {
+        wasm_bindgen_futures::spawn_local(save_now(shared));
+    });
+    if let Ok(w) = window() {
+        if let Ok(f) = run.dyn_into::<Function>() {
+            let _ =
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(&f, store::SAVE_DELAY_MS);
+        }
+    }
+}
+
+async fn save_now(shared: Shared) {
+    let (backend, handle, local) = {
+        let Ok(mut st) = shared.try_borrow_mut() else {
+            return;
+        };
+        st.save_scheduled = false;
+        (
+            st.backend.clone(),
+            st.handle.clone(),
+            st.session.auditor().consent().clone(),
+        )
+    };
+    let result = store::save(&backend, &handle, &local).await;
+    let adopt = {
+        let Ok(mut st) = shared.try_borrow_mut() else {
+            return;
+        };
+        match result {
+            Ok(merged) => {
+                st.stored_text = Some(merged.to_json());
+                // Rules another tab wrote meanwhile join ours; the user's edits since the
+                // snapshot are kept (merged again at the next write).
+                let current = st.session.auditor().consent().clone();
+                let adopted = crate::consent::merge(&current, &merged);
+                if adopted != current {
+                    st.session.auditor_mut().set_consent(adopted);
+                    true
+                } else {
+                    false
+                }
+            }
+            Err(message) => {
+                st.record_error("consent-store", message);
+                schedule_flush(&shared, &mut st);
+                false
+            }
+        }
+    };
+    if adopt {
+        after_consent_change(&shared, false);
+    }
+}
+
+/// Releases held requests whose events are decided now.
+fn release_decided(st: &mut State, ids: &[u64]) -> Vec<(Function, JsValue)> {
+    let mut resolve = Vec::new();
+    for id in ids {
+        let decision = st.session.event(*id).map(|e| e.decision);
+        if let Some(d) = decision.filter(|d| *d != Outcome::Pending) {
+            if let Some(list) = st.held.remove(id) {
+                resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
+            }
+        }
+    }
+    resolve
+}
+
+/// Answers a prompt: writes the rule (unless `once`), re-decides, releases what is decided.
+fn apply_answer(shared: &Shared, id: u64, answer: Answer) -> Result<(), String> {
+    let resolve = {
+        let mut st = shared
+            .try_borrow_mut()
+            .map_err(|_| "the auditor is busy".to_string())?;
+        let added = js_sys::Date::new_0().to_iso_string().as_string();
+        let changed = st
+            .session
+            .answer(id, answer, added)
+            .map_err(|e| e.to_string())?;
+        for c in &changed {
+            st.queue_dispatch(*c);
+        }
+        let resolve = release_decided(&mut st, &changed);
+        schedule_flush(shared, &mut st);
+        if answer != Answer::Once {
+            persist(shared, &mut st);
+        }
+        resolve
+    };
+    for (f, v) in resolve {
+        let _ = f.call1(&JsValue::UNDEFINED, &v);
+    }
+    Ok(())
+}
+
+/// The panel's view of the runtime. Holds the state weakly: the state owns the panel.
+struct Host(std::rc::Weak<RefCell<State>>);
+
+impl Host {
+    fn shared(&self) -> Option<Shared> {
+        self.0.upgrade()
+    }
+
+    fn replace_consent(&self, list: ConsentList) {
+        if let Some(shared) = self.shared() {
+            if let Ok(mut st) = shared.try_borrow_mut() {
+                st.session.auditor_mut().set_consent(list);
+                st.consent_problem = None;
+            }
+            after_consent_change(&shared, true);
+        }
+    }
+}
+
+impl PanelHost for Host {
+    fn with_session(&self, f: &mut dyn FnMut(&Session)) {
+        if let Some(shared) = self.shared() {
+            if let Ok(st) = shared.try_borrow() {
+                f(&st.session);
+            }
+        }
+    }
+
+    fn set_mode(&self, mode: Mode) {
+        if let Some(shared) = self.shared() {
+            if let Ok(mut st) = shared.try_borrow_mut() {
+                st.session.auditor_mut().set_mode(mode);
+            }
+            after_consent_change(&shared, true);
+        }
+    }
+
+    fn add_rule(&self, rule_json: &str) -> Result<(), Vec<ConsentError>> {
+        let Some(shared) = self.shared() else {
+            return Ok(());
+        };
+        let mut list = match shared.try_borrow() {
+            Ok(st) => st.session.auditor().consent().clone(),
+            Err(_) => return Ok(()),
+        };
+        // One rule is validated exactly as a document holding it would be.
+        let doc = format!("{{\"version\":1,\"rules\":[{rule_json}]}}");
+        let parsed = ConsentList::parse(&doc)?;
+        for rule in parsed.rules {
+            list.upsert_rule(rule);
+        }
+        self.replace_consent(list);
+        Ok(())
+    }
+
+    fn answer(&self, id: u64, answer: Answer) -> Result<(), String> {
+        match self.shared() {
+            Some(shared) => apply_answer(&shared, id, answer),
+            None => Err("the auditor has stopped".to_string()),
+        }
+    }
+
+    fn import(&self, text: &str) -> Result<(), Vec<ConsentError>> {
+        let list = ConsentList::parse(text)?;
+        self.replace_consent(list);
+        Ok(())
+    }
+
+    fn export(&self, format: &str) -> Result<String, String> {
+        let shared = self.shared().ok_or("the auditor has stopped")?;
+        let st = shared.try_borrow().map_err(|_| "the auditor is busy")?;
+        export(&st, format)
+    }
+
+    fn consent_problem(&self) -> Option<String> {
+        self.shared().and_then(|s| {
+            s.try_borrow()
+                .ok()
+                .and_then(|st| st.consent_problem.clone())
+        })
+    }
+}
+
+/// The exports of SPEC §7 and the session report (JSON, tokens redacted in URLs).
+fn export(st: &State, format: &str) -> Result<String, String> {
+    let list = st.session.auditor().consent();
+    match format {
+        "json" => Ok(list.to_json()),
+        "csp" => Ok(list.to_csp_header()),
+        "table" => Ok(list.to_table()),
+        "declaration" => {
+            let seen = crate::events::seen_loads(st.session.events());
+            serde_json::to_string_pretty(&list.per_gadget_declaration(&seen))
+                .map_err(|e| e.to_string())
+        }
+        "report" => serde_json::to_string_pretty(&report_record(st)).map_err(|e| e.to_string()),
+        other => Err(format!(
+            "unknown export format {other:?}: expected json, csp, declaration, table or report"
+        )),
     }
 }
 
@@ -508,6 +744,12 @@ fn consent_text(value: &JsValue) -> Result<String, JsValue> {
 #[wasm_bindgen(js_name = installPage)]
 pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValue> {
     let w = window()?;
+    let external_store =
+        Some(Reflect::get(&options, &JsValue::from_str("store")).unwrap_or(JsValue::UNDEFINED))
+            .filter(JsValue::is_object);
+    let lang = Reflect::get(&options, &JsValue::from_str("lang"))
+        .ok()
+        .and_then(|l| l.as_string());
     let options: InstallOptions = if options.is_undefined() || options.is_null() {
         InstallOptions::default()
     } else {
@@ -521,7 +763,10 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     let wiki = w.location().host().unwrap_or_default();
 
     let mut startup_errors = Vec::new();
-    let consent = match options.consent.as_deref() {
+    let mut consent_problem = None;
+    let backend = store::choose(options.storage.as_deref(), external_store);
+    let stored_text = options.consent.clone().or_else(|| store::load(&backend));
+    let consent = match stored_text.as_deref() {
         None => ConsentList::default(),
         Some(text) => match ConsentList::parse(text) {
             Ok(list) => list,
@@ -531,11 +776,13 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
                     mode: Mode::Ask,
                     ..ConsentList::default()
                 };
-                startup_errors.push(format!(
-                    "stored consent list is invalid ({} error(s)); running on strict defaults in ask mode: {}",
+                let problem = format!(
+                    "stored consent list is invalid ({} error(s)); running on strict defaults in ask mode; the stored text is kept: {}",
                     errors.len(),
-                    errors.first().map(ToString::to_string).unwrap_or_default()
-                ));
+                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                );
+                startup_errors.push(problem.clone());
+                consent_problem = Some(problem);
                 strict
             }
         },
@@ -578,6 +825,11 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         held: HashMap::new(),
         in_flight: 0,
         settled_waiters: Vec::new(),
+        consent_problem,
+        backend,
+        stored_text,
+        save_scheduled: false,
+        panel: Rc::new(RefCell::new(None)),
     };
     for e in startup_errors {
         state.record_error("consent", e);
@@ -631,7 +883,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             if let Ok(mut st) = s.try_borrow_mut() {
                 st.session.auditor_mut().set_mode(mode);
             }
-            after_consent_change(&s);
+            after_consent_change(&s, true);
             JsValue::UNDEFINED
         }),
     )?;
@@ -654,31 +906,22 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     )?;
     let s = shared.clone();
     let answer = Closure::wrap(Box::new(move |id: JsValue, answer: JsValue| {
-        // answer(id, 'allow' | 'block'): a held request's prompt was answered.
-        let id = id.as_f64().filter(|v| *v >= 1.0 && v.fract() == 0.0);
-        let outcome = match answer.as_string().as_deref() {
-            Some("allow") => Outcome::Allowed,
-            Some("block") => Outcome::Blocked,
-            _ => {
-                return throw(
-                    js_sys::Error::new("answer(id, answer): answer is 'allow' or 'block'").into(),
+        // answer(id, 'once' | 'source' | 'always' | 'block'): the user answered a prompt.
+        let Some(answer) = answer.as_string().as_deref().and_then(Answer::parse) else {
+            return throw(
+                js_sys::Error::new(
+                    "answer(id, answer): answer is 'once', 'source', 'always' or 'block'",
                 )
-            }
+                .into(),
+            );
         };
-        let mut resolve = Vec::new();
-        if let (Some(id), Ok(mut st)) = (id.map(|v| v as u64), s.try_borrow_mut()) {
-            if let Some(list) = st.held.remove(&id) {
-                st.session.set_decision(id, outcome);
-                st.queue_dispatch(id);
-                resolve = list;
-                schedule_flush(&s, &mut st);
-            }
+        let Some(id) = id.as_f64().filter(|v| *v >= 1.0 && v.fract() == 0.0) else {
+            return throw(js_sys::Error::new("answer(id, answer): id is an event id").into());
+        };
+        match apply_answer(&s, id as u64, answer) {
+            Ok(()) => JsValue::TRUE,
+            Err(m) => throw(js_sys::Error::new(&m).into()),
         }
-        let found = !resolve.is_empty();
-        for f in resolve {
-            let _ = f.call1(&JsValue::UNDEFINED, &decision_value(outcome));
-        }
-        JsValue::from_bool(found)
     }) as Box<dyn FnMut(JsValue, JsValue) -> JsValue>);
     Reflect::set(&api, &JsValue::from_str("answer"), &answer.into_js_value())?;
 
@@ -709,7 +952,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             if let Ok(mut st) = s.try_borrow_mut() {
                 st.session.auditor_mut().set_consent(list);
             }
-            after_consent_change(&s);
+            after_consent_change(&s, true);
             JsValue::UNDEFINED
         }),
     )?;
@@ -721,25 +964,46 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             let Ok(st) = s.try_borrow() else {
                 return JsValue::NULL;
             };
-            let list = st.session.auditor().consent();
             let format = format.as_string().unwrap_or_else(|| "json".to_string());
-            let out = match format.as_str() {
-                "json" => Ok(list.to_json()),
-                "csp" => Ok(list.to_csp_header()),
-                "table" => Ok(list.to_table()),
-                "declaration" => {
-                    let seen = crate::events::seen_loads(st.session.events());
-                    serde_json::to_string_pretty(&list.per_gadget_declaration(&seen))
-                        .map_err(|e| e.to_string())
-                }
-                other => Err(format!(
-                    "unknown export format {other:?}: expected json, csp, declaration or table"
-                )),
-            };
-            match out {
+            match export(&st, &format) {
                 Ok(text) => JsValue::from_str(&text),
                 Err(m) => throw(js_sys::Error::new(&m).into()),
             }
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &consent,
+        "stored",
+        Box::new(move |_| match s.try_borrow() {
+            Ok(st) => st
+                .stored_text
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL),
+            Err(_) => JsValue::NULL,
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &consent,
+        "storage",
+        Box::new(move |_| match s.try_borrow() {
+            Ok(st) => JsValue::from_str(st.backend.name()),
+            Err(_) => JsValue::NULL,
+        }),
+    )?;
+    let s = shared.clone();
+    method(
+        &consent,
+        "problem",
+        Box::new(move |_| match s.try_borrow() {
+            Ok(st) => st
+                .consent_problem
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL),
+            Err(_) => JsValue::NULL,
         }),
     )?;
     Reflect::set(&api, &JsValue::from_str("consent"), &consent)?;
@@ -757,6 +1021,14 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     )?;
     let attach: Function = get(&handle, "attach")?.dyn_into()?;
     attach.call2(&handle, sink.as_ref(), &attach_opts)?;
+
+    // The badge last: a failure to draw it must not stop the auditing.
+    let host: Rc<dyn PanelHost> = Rc::new(Host(Rc::downgrade(&shared)));
+    let panel_cell = shared.borrow().panel.clone();
+    match Panel::mount(host, lang) {
+        Ok(panel) => *panel_cell.borrow_mut() = Some(panel),
+        Err(e) => shared.borrow_mut().record_error("panel", message_of(&e)),
+    }
 
     Ok(PageRuntime {
         state: shared,

@@ -1,0 +1,415 @@
+//! A consent list prepared for deciding many requests ([`PreparedConsent`]).
+//!
+//! [`ConsentList::decide`] scans every rule; with a few hundred rules that scan is most of a
+//! request's cost. Preparing the list once groups the rules by directive and by the scope
+//! they speak for, so a decision only looks at the rules that can apply to the request's
+//! directive and source, and it keeps what [`ConsentList::decide`] would recompute per
+//! request (source specificity, the [`RuleRef`] text). The verdict is the same, rule for rule:
+//! the same precedence, the same tie-break (the earlier rule), the same default.
+//!
+//! The list can only be reached read-only (or replaced whole, or its mode changed), so the
+//! index cannot go stale.
+
+use super::{ConsentList, ConsentQuery, RuleRef, Scope, Specificity, VerdictRecord};
+use crate::model::{Directive, Mode};
+use crate::psl::FastHash;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
+/// A [`ConsentList`] with its rules indexed for [`PreparedConsent::decide`].
+#[derive(Clone, Debug)]
+pub struct PreparedConsent {
+    list: ConsentList,
+    /// One bucket per directive, in `Directive::ALL` order.
+    buckets: Vec<Bucket>,
+    /// Per rule: its specificity, `None` for `'self'` (which depends on the page).
+    specificity: Vec<Option<Specificity>>,
+    /// Per rule: the [`RuleRef`] a decision by it reports.
+    refs: Vec<RuleRef>,
+    /// Per rule: a cheap test of the request host that every match passes.
+    gates: Vec<HostGate>,
+}
+
+/// A necessary condition on the request's host (trailing dot removed, compared without
+/// case, exactly as [`super::SourceExpr::matches`] compares it), checked before the full match:
+/// most rules name another host, and this rules them out with a length and one word.
+#[derive(Clone, Copy, Debug)]
+enum HostGate {
+    /// The source does not name a host (`'self'`, `*`, `https:`, `https://*`).
+    Open,
+    /// `host` exactly: the same length and the same last (up to) 8 bytes.
+    Exact { len: usize, tail: u64, mask: u64 },
+    /// `*.host`: longer by a label and a dot, the dot in place, the same last bytes.
+    Below { len: usize, tail: u64, mask: u64 },
+}
+
+/// The last (up to) 8 bytes of `bytes`, lower-cased, the last one lowest; and the mask of
+/// the bits they fill.
+fn tail(bytes: &[u8]) -> (u64, u64) {
+    let start = bytes.len().saturating_sub(8);
+    let mut word = 0u64;
+    for b in &bytes[start..] {
+        word = word << 8 | u64::from(b.to_ascii_lowercase());
+    }
+    let filled = (bytes.len() - start) * 8;
+    let mask = if filled >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << filled) - 1
+    };
+    (word, mask)
+}
+
+impl HostGate {
+    fn of(source: &super::SourceExpr) -> HostGate {
+        use super::source_expr::{HostPattern, Pattern};
+        match source.pattern() {
+            Pattern::Host(h) => match &h.host {
+                HostPattern::Exact(name) => {
+                    let (tail, mask) = tail(name.as_bytes());
+                    HostGate::Exact {
+                        len: name.len(),
+                        tail,
+                        mask,
+                    }
+                }
+                HostPattern::Subdomains(name) => {
+                    let (tail, mask) = tail(name.as_bytes());
+                    HostGate::Below {
+                        len: name.len(),
+                        tail,
+                        mask,
+                    }
+                }
+                HostPattern::Any => HostGate::Open,
+            },
+            _ => HostGate::Open,
+        }
+    }
+
+    /// `host` is the request's host without its trailing dot, `host_tail` its [`tail`].
+    fn admits(self, host: &[u8], host_tail: u64) -> bool {
+        match self {
+            HostGate::Open => true,
+            HostGate::Exact { len, tail, mask } => host.len() == len && host_tail & mask == tail,
+            HostGate::Below { len, tail, mask } => {
+                host.len() >= len + 2
+                    && host.get(host.len() - len - 1) == Some(&b'.')
+                    && host_tail & mask == tail
+            }
+        }
+    }
+}
+
+/// The rules covering one directive, in document order.
+#[derive(Clone, Debug, Default)]
+struct Bucket {
+    /// Rules with scope `*`.
+    any_scope: Vec<usize>,
+    /// The other rules, by [`scope_key`] of their scope. The keys come from the user's own
+    /// list, never from a page, so a fast hash is safe.
+    scoped: HashMap<String, Vec<usize>, BuildHasherDefault<FastHash>>,
+}
+
+/// The key under which a rule's scope is filed; a source's consent scope string `s` is
+/// covered by the scope exactly when [`query_key`]`(s)` equals it. `user-script:` pages
+/// compare `_` and space as equal, so both sides spell them as spaces.
+fn scope_key(scope: &Scope) -> Option<String> {
+    match scope {
+        Scope::All => None,
+        Scope::UserScript(page) => Some(format!("user-script:{}", page.replace('_', " "))),
+        other => Some(other.to_string()),
+    }
+}
+
+fn query_key(scope: &str) -> Cow<'_, str> {
+    if scope.starts_with("user-script:") && scope.contains('_') {
+        Cow::Owned(scope.replace('_', " "))
+    } else {
+        Cow::Borrowed(scope)
+    }
+}
+
+impl PreparedConsent {
+    pub fn new(list: ConsentList) -> PreparedConsent {
+        let mut buckets: Vec<Bucket> = Directive::ALL.iter().map(|_| Bucket::default()).collect();
+        let mut specificity = Vec::with_capacity(list.rules.len());
+        let mut refs = Vec::with_capacity(list.rules.len());
+        let mut gates = Vec::with_capacity(list.rules.len());
+        for (index, rule) in list.rules.iter().enumerate() {
+            let key = scope_key(&rule.scope);
+            for (d, bucket) in Directive::ALL.iter().zip(&mut buckets) {
+                if !rule.directives.covers(*d) {
+                    continue;
+                }
+                match &key {
+                    None => bucket.any_scope.push(index),
+                    Some(k) => bucket.scoped.entry(k.clone()).or_default().push(index),
+                }
+            }
+            specificity.push(rule.source.page_independent_specificity());
+            gates.push(HostGate::of(&rule.source));
+            refs.push(RuleRef::Rule {
+                index,
+                source: rule.source.as_str().to_string(),
+                directives: rule.directives.names(),
+                scope: rule.scope.to_string(),
+                decision: rule.decision,
+            });
+        }
+        PreparedConsent {
+            list,
+            buckets,
+            specificity,
+            refs,
+            gates,
+        }
+    }
+
+    /// The list as parsed.
+    pub fn list(&self) -> &ConsentList {
+        &self.list
+    }
+
+    pub fn into_list(self) -> ConsentList {
+        self.list
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.list.mode
+    }
+
+    /// The mode is not part of the index, so it may change freely.
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.list.mode = mode;
+    }
+
+    /// The same record as [`ConsentList::decide`] gives for `q`.
+    pub fn decide(&self, q: &ConsentQuery<'_>) -> VerdictRecord {
+        let Some(bucket) = Directive::ALL
+            .iter()
+            .position(|d| *d == q.directive)
+            .and_then(|i| self.buckets.get(i))
+        else {
+            return self.list.decide(q);
+        };
+        // (scope rank, specificity, strictness) and the rule's index: the largest key wins,
+        // on a tie the earlier rule.
+        let mut best: Option<((usize, Specificity, u8), usize)> = None;
+        let host = q.url.host_str().unwrap_or("");
+        let host = host.strip_suffix('.').unwrap_or(host).as_bytes();
+        let (host_tail, _) = tail(host);
+        let mut consider = |rank: usize, slot: usize| {
+            if !self
+                .gates
+                .get(slot)
+                .is_some_and(|g| g.admits(host, host_tail))
+            {
+                return;
+            }
+            let Some(rule) = self.list.rules.get(slot) else {
+                return;
+            };
+            if !rule.source.matches(q.url, q.page_origin) {
+                return;
+            }
+            let specificity = match self.specificity.get(slot) {
+                Some(Some(s)) => *s,
+                _ => rule.source.specificity(q.page_origin),
+            };
+            let key = (rank, specificity, rule.decision.strictness());
+            let better = match &best {
+                None => true,
+                Some((k, i)) => key > *k || (key == *k && slot < *i),
+            };
+            if better {
+                best = Some((key, slot));
+            }
+        };
+        for &slot in &bucket.any_scope {
+            consider(0, slot);
+        }
+        if !bucket.scoped.is_empty() {
+            for (i, scope) in q.scopes.iter().enumerate() {
+                if let Some(slots) = bucket.scoped.get(query_key(scope).as_ref()) {
+                    for &slot in slots {
+                        consider(q.scopes.len() - i, slot);
+                    }
+                }
+            }
+        }
+        match best.and_then(|(_, slot)| {
+            let rule = self.list.rules.get(slot)?;
+            Some((rule.decision, self.refs.get(slot)?.clone()))
+        }) {
+            Some((verdict, rule)) => VerdictRecord { verdict, rule },
+            None => self.list.default_record(q),
+        }
+    }
+}
+
+impl From<ConsentList> for PreparedConsent {
+    fn from(list: ConsentList) -> Self {
+        PreparedConsent::new(list)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Party, Tier};
+    use url::Url;
+
+    /// xorshift64*: deterministic, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[(self.next() % items.len() as u64) as usize]
+        }
+    }
+
+    const SOURCES: &[&str] = &[
+        "'self'",
+        "*",
+        "https:",
+        "wss:",
+        "https://*",
+        "https://x.toolforge.org",
+        "https://*.toolforge.org",
+        "*.toolforge.org",
+        "https://fonts.googleapis.com",
+        "fonts.googleapis.com/css",
+        "https://fonts.googleapis.com/css2/",
+        "https://en.wikipedia.org:*",
+        "https://en.wikipedia.org/w/",
+        "https://*.wikipedia.org",
+        "http://localhost:5500",
+        "https://*.example.com",
+        "https://evil.example.com",
+        "https://example.com:8443/",
+    ];
+    const SCOPES: &[&str] = &[
+        "*",
+        "*",
+        "gadget:HotCat",
+        "gadget:Twinkle",
+        "gadget:Hot_Cat",
+        "user-script:User:X/a b.js",
+        "user-script:User:X/a_b.js",
+        "user-script:User:Y/c.js",
+        "site-script",
+        "script:https://x.toolforge.org/lib.js",
+    ];
+    const QUERY_SCOPES: &[&str] = &[
+        "gadget:HotCat",
+        "gadget:Twinkle",
+        "gadget:Hot Cat",
+        "gadget:Hot_Cat",
+        "user-script:User:X/a b.js",
+        "user-script:User:X/a_b.js",
+        "user-script:User:Y/c.js",
+        "user-script:User:Y/c_.js",
+        "site-script",
+        "script:https://x.toolforge.org/lib.js",
+        "script:https://x.toolforge.org/other.js",
+        "nonsense",
+    ];
+    const URLS: &[&str] = &[
+        "https://x.toolforge.org/api",
+        "https://y.toolforge.org/api",
+        "https://fonts.googleapis.com/css2/x?family=A",
+        "https://fonts.googleapis.com/css",
+        "https://en.wikipedia.org/w/api.php",
+        "https://en.wikipedia.org:8443/w/x",
+        "wss://en.wikipedia.org/ws",
+        "http://en.wikipedia.org/x",
+        "http://localhost:5500/dev.js",
+        "https://evil.example.com/x.js",
+        "https://a.b.example.com/x.js",
+        "https://example.com:8443/a/b",
+    ];
+
+    fn random_list(rng: &mut Rng) -> ConsentList {
+        let count = rng.next() % 40;
+        let rules: Vec<String> = (0..count)
+            .map(|_| {
+                let mut directives: Vec<&str> = Vec::new();
+                if rng.next() % 6 == 0 {
+                    directives.push("*");
+                } else {
+                    for d in Directive::ALL {
+                        if rng.next() % 4 == 0 {
+                            directives.push(d.as_str());
+                        }
+                    }
+                    if directives.is_empty() {
+                        directives.push("connect-src");
+                    }
+                }
+                format!(
+                    r#"{{"source":{:?},"directives":{:?},"scope":{:?},"decision":{:?}}}"#,
+                    rng.pick(SOURCES),
+                    directives,
+                    rng.pick(SCOPES),
+                    rng.pick(&["allow", "ask", "block"]),
+                )
+            })
+            .collect();
+        let text = format!(r#"{{"version":1,"rules":[{}]}}"#, rules.join(","));
+        ConsentList::parse(&text).expect("generated lists are valid")
+    }
+
+    #[test]
+    fn decides_exactly_like_the_full_scan() {
+        let page = Url::parse("https://en.wikipedia.org/wiki/X").expect("valid");
+        let urls: Vec<Url> = URLS.iter().map(|u| Url::parse(u).expect("valid")).collect();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut by_rule = 0;
+        for _ in 0..300 {
+            let list = random_list(&mut rng);
+            let prepared = PreparedConsent::new(list.clone());
+            assert_eq!(prepared.list(), &list);
+            for _ in 0..200 {
+                let scopes: Vec<String> = (0..rng.next() % 4)
+                    .map(|_| rng.pick(QUERY_SCOPES).to_string())
+                    .collect();
+                let q = ConsentQuery {
+                    url: rng.pick(&urls),
+                    page_origin: &page,
+                    directive: *rng.pick(&Directive::ALL),
+                    party: *rng.pick(&[
+                        Party::First,
+                        Party::Wikimedia,
+                        Party::Cloud,
+                        Party::Third,
+                        Party::Local,
+                    ]),
+                    tier: *rng.pick(&[Tier::Passive, Tier::Data, Tier::Executable]),
+                    scopes: &scopes,
+                };
+                let expected = list.decide(&q);
+                by_rule += usize::from(matches!(expected.rule, RuleRef::Rule { .. }));
+                assert_eq!(prepared.decide(&q), expected, "{q:?}\n{}", list.to_json());
+            }
+        }
+        // The comparison means something only if rules decide a good share of the queries.
+        assert!(by_rule > 10_000, "{by_rule}");
+    }
+
+    #[test]
+    fn mode_changes_keep_the_index() {
+        let mut p = PreparedConsent::new(ConsentList::default());
+        p.set_mode(Mode::Block);
+        assert_eq!(p.mode(), Mode::Block);
+        assert_eq!(p.into_list().mode, Mode::Block);
+    }
+}

@@ -1,0 +1,233 @@
+//! Where the page keeps the consent list (SPEC §7 "Stored", issue 4/7 item 3).
+//!
+//! * Logged-in users: the user's preferences on the wiki (`action=options`, key
+//!   `userjs-tpr-auditor`), so consent follows the user to every browser. Read at start from
+//!   `mw.user.options` (already in the page), written through the API with the CSRF token.
+//! * Logged-out and temporary users: `localStorage` under the same key.
+//! * A packaging with its own storage (the extension's `storage.sync`) passes an object with
+//!   `save(text)`; it merges and persists on its side.
+//!
+//! Writes are batched (one write per [`SAVE_DELAY_MS`] however many rules changed) and merged
+//! with what is stored at that moment ([`crate::consent::merge`]), so two tabs adding rules
+//! at once keep both. A stored text that does not parse is never overwritten silently: before
+//! the first write over it, it is copied to `userjs-tpr-auditor-broken` (or the same key with
+//! `-broken` in localStorage) for recovery.
+
+use crate::consent::{merge, ConsentList};
+use js_sys::{Function, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+pub const KEY: &str = "userjs-tpr-auditor";
+pub const BROKEN_KEY: &str = "userjs-tpr-auditor-broken";
+/// Consent changes within this time are written together.
+pub const SAVE_DELAY_MS: i32 = 400;
+
+/// Where consent lives for this page.
+#[derive(Clone)]
+pub enum Backend {
+    /// The wiki's user preferences, through `api` (the wiki's `api.php` URL).
+    UserOptions {
+        api: String,
+    },
+    LocalStorage,
+    /// The packaging's own store object (`save(text)`).
+    External(JsValue),
+    /// Tests and the demo without storage.
+    Memory,
+}
+
+impl Backend {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::UserOptions { .. } => "user-options",
+            Backend::LocalStorage => "local-storage",
+            Backend::External(_) => "external",
+            Backend::Memory => "memory",
+        }
+    }
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn mw_config(key: &str) -> JsValue {
+    let mw = get(&js_sys::global(), "mw");
+    let config = get(&mw, "config");
+    match get(&config, "get").dyn_into::<Function>() {
+        Ok(f) => f
+            .call1(&config, &JsValue::from_str(key))
+            .unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::UNDEFINED,
+    }
+}
+
+/// Picks the backend: `storage` is the packaging's choice (`auto`, `user-options`,
+/// `local-storage`, `memory`); `external` a store object, which wins.
+pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Backend {
+    if let Some(store) = external {
+        return Backend::External(store);
+    }
+    let logged_in = mw_config("wgUserName").as_string().is_some()
+        && mw_config("wgUserIsTemp").as_bool() != Some(true);
+    let api = match (
+        mw_config("wgServer").as_string(),
+        mw_config("wgScriptPath").as_string(),
+    ) {
+        // wgServer may be protocol-relative; the API must be the page's own origin.
+        (Some(_), Some(path)) => Some(format!("{path}/api.php")),
+        _ => None,
+    };
+    match (storage.unwrap_or("auto"), api) {
+        ("memory", _) => Backend::Memory,
+        ("local-storage", _) => Backend::LocalStorage,
+        ("user-options", Some(api)) => Backend::UserOptions { api },
+        ("auto", Some(api)) if logged_in => Backend::UserOptions { api },
+        ("auto", _) => Backend::LocalStorage,
+        _ => Backend::Memory,
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    // Access can throw (disabled storage, sandboxed frames): no storage then.
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The stored text, if any, read synchronously at start.
+pub fn load(backend: &Backend) -> Option<String> {
+    match backend {
+        Backend::UserOptions { .. } => {
+            let mw = get(&js_sys::global(), "mw");
+            let options = get(&get(&mw, "user"), "options");
+            let f: Function = get(&options, "get").dyn_into().ok()?;
+            f.call1(&options, &JsValue::from_str(KEY)).ok()?.as_string()
+        }
+        Backend::LocalStorage => local_storage()?.get_item(KEY).ok().flatten(),
+        Backend::External(store) => {
+            let f: Function = get(store, "load").dyn_into().ok()?;
+            f.call0(store).ok()?.as_string()
+        }
+        Backend::Memory => None,
+    }
+}
+
+/// Stored text now (async for the wiki: another tab may have written since the page loaded).
+async fn read_current(backend: &Backend, handle: &JsValue) -> Result<Option<String>, String> {
+    match backend {
+        Backend::UserOptions { api } => {
+            let body = "action=query&meta=userinfo&uiprop=options&format=json&formatversion=2";
+            let text = post(handle, api, body).await?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| format!("API answer: {e}"))?;
+            Ok(doc
+                .pointer(&format!("/query/userinfo/options/{KEY}"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string))
+        }
+        Backend::LocalStorage => Ok(load(backend)),
+        Backend::External(_) | Backend::Memory => Ok(None),
+    }
+}
+
+async fn write(backend: &Backend, handle: &JsValue, key: &str, text: &str) -> Result<(), String> {
+    match backend {
+        Backend::UserOptions { api } => {
+            let token = csrf_token().ok_or("no CSRF token in the page (mw.user.tokens)")?;
+            let body = form(&[
+                ("action", "options"),
+                ("format", "json"),
+                ("formatversion", "2"),
+                ("optionname", key),
+                ("optionvalue", text),
+                ("token", &token),
+            ]);
+            let answer = post(handle, api, &body).await?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&answer).map_err(|e| format!("API answer: {e}"))?;
+            if doc.get("options").and_then(|v| v.as_str()) == Some("success") {
+                Ok(())
+            } else {
+                // The answer never holds the token; its error code is what matters.
+                let code = doc
+                    .pointer("/error/code")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("unknown");
+                Err(format!(
+                    "the wiki refused to save the consent list ({code})"
+                ))
+            }
+        }
+        Backend::LocalStorage => local_storage()
+            .ok_or("localStorage is not available")?
+            .set_item(key, text)
+            .map_err(|_| "localStorage refused the write (full?)".to_string()),
+        Backend::External(store) => {
+            let f: Function = get(store, "save")
+                .dyn_into()
+                .map_err(|_| "the store has no save()".to_string())?;
+            f.call1(store, &JsValue::from_str(text))
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        }
+        Backend::Memory => Ok(()),
+    }
+}
+
+fn csrf_token() -> Option<String> {
+    let mw = get(&js_sys::global(), "mw");
+    let tokens = get(&get(&mw, "user"), "tokens");
+    let f: Function = get(&tokens, "get").dyn_into().ok()?;
+    let t = f
+        .call1(&tokens, &JsValue::from_str("csrfToken"))
+        .ok()?
+        .as_string()?;
+    (t.len() > 2).then_some(t)
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn post(handle: &JsValue, url: &str, body: &str) -> Result<String, String> {
+    let f: Function = get(handle, "postForm")
+        .dyn_into()
+        .map_err(|_| "the bootstrap cannot post".to_string())?;
+    let promise: js_sys::Promise = f
+        .call2(handle, &JsValue::from_str(url), &JsValue::from_str(body))
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "postForm did not return a Promise".to_string())?;
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| format!("no answer from {url}"))
+}
+
+/// Merges `local` with what is stored now and writes the result; returns the merged list
+/// (the caller adopts it: rules another tab added appear here too).
+pub async fn save(
+    backend: &Backend,
+    handle: &JsValue,
+    local: &ConsentList,
+) -> Result<ConsentList, String> {
+    let stored = read_current(backend, handle).await?;
+    let merged = match stored.as_deref().map(ConsentList::parse) {
+        None => local.clone(),
+        Some(Ok(remote)) => merge(local, &remote),
+        Some(Err(_)) => {
+            // Keep the broken text before replacing it (SPEC §7: never lost silently).
+            if let Some(text) = stored.as_deref() {
+                write(backend, handle, BROKEN_KEY, text).await?;
+            }
+            local.clone()
+        }
+    };
+    write(backend, handle, KEY, &merged.to_json()).await?;
+    Ok(merged)
+}
