@@ -449,6 +449,15 @@ impl Session {
         obs: &Observation,
         batch_source: &mut dyn BatchSource,
     ) -> Result<Observed, RequestError> {
+        // The auditor's own script (demo, gadget page) is not something the page did.
+        if self
+            .own
+            .prefixes
+            .iter()
+            .any(|p| !p.is_empty() && obs.url == *p)
+        {
+            return Ok(Observed::Ignored);
+        }
         let request = obs.request();
         // Classification first: it validates the URL before anything is recorded.
         let page_source = Source::page();

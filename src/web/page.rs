@@ -89,7 +89,9 @@ struct State {
     consent_problem: Option<String>,
     /// Where consent is kept (see `web::store`), the text read from it at start (kept for
     /// recovery when it was broken), and whether a batched write is scheduled.
-    backend: store::Backend,
+    backend: Option<store::Backend>,
+    /// The packaging's storage choice, for choosing the backend once `mw` exists.
+    storage: Option<String>,
     stored_text: Option<String>,
     save_scheduled: bool,
     /// The badge and panel; outside the borrow of `State` when called.
@@ -172,6 +174,33 @@ impl State {
         })
     }
 
+    /// Chooses the consent storage once `mw` exists and adopts what it holds; events decided
+    /// before keep what happened, held ones are re-decided.
+    fn resolve_backend(&mut self) {
+        let Some(backend) = store::choose(self.storage.as_deref(), None) else {
+            return;
+        };
+        let text = store::load(&backend);
+        self.backend = Some(backend);
+        if text.is_none() || self.stored_text.is_some() {
+            return;
+        }
+        let (list, problem) = consent_from_stored(text.as_deref());
+        self.stored_text = text;
+        if let Some(p) = &problem {
+            self.record_error("consent", p.clone());
+        }
+        self.consent_problem = problem;
+        self.session.auditor_mut().set_consent(list);
+        for id in self.session.redecide() {
+            self.queue_dispatch(id);
+        }
+        let opts = Object::new();
+        let fail_closed = JsValue::from_bool(self.session.mode() == Mode::Block);
+        let _ = Reflect::set(&opts, &JsValue::from_str("failClosed"), &fail_closed);
+        let _ = call1(&self.handle, "configure", &opts.into());
+    }
+
     fn queue_dispatch(&mut self, id: u64) {
         if !self.dispatch.contains(&id) {
             self.dispatch.push(id);
@@ -184,6 +213,9 @@ impl State {
             return;
         }
         self.values_read_at = now_ms();
+        if self.backend.is_none() {
+            self.resolve_backend();
+        }
         match read_page_values() {
             Ok(Some((values, complete))) => {
                 self.session.set_values(&values);
@@ -194,6 +226,29 @@ impl State {
                 self.values_complete = true; // do not retry a throwing mw.config forever
                 self.record_error("page-values", message_of(&e));
             }
+        }
+    }
+}
+
+/// The consent list a stored text gives, and why it was not usable if it was not: a broken
+/// text runs the strict defaults in `ask` mode (SPEC §7), the text itself is kept elsewhere.
+fn consent_from_stored(text: Option<&str>) -> (ConsentList, Option<String>) {
+    let Some(text) = text else {
+        return (ConsentList::default(), None);
+    };
+    match ConsentList::parse(text) {
+        Ok(list) => (list, None),
+        Err(errors) => {
+            let strict = ConsentList {
+                mode: Mode::Ask,
+                ..ConsentList::default()
+            };
+            let problem = format!(
+                "stored consent list is invalid ({} error(s)); running on strict defaults in ask mode; the stored text is kept: {}",
+                errors.len(),
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            );
+            (strict, Some(problem))
         }
     }
 }
@@ -529,7 +584,7 @@ fn after_consent_change(shared: &Shared, save: bool) {
 
 /// Schedules one batched write of the consent list (see `web::store`).
 fn persist(shared: &Shared, st: &mut State) {
-    if st.save_scheduled || matches!(st.backend, store::Backend::Memory) {
+    if st.save_scheduled || matches!(st.backend, None | Some(store::Backend::Memory)) {
         return;
     }
     st.save_scheduled = true;
@@ -551,8 +606,11 @@ async fn save_now(shared: Shared) {
             return;
         };
         st.save_scheduled = false;
+        let Some(backend) = st.backend.clone() else {
+            return;
+        };
         (
-            st.backend.clone(),
+            backend,
             st.handle.clone(),
             st.session.auditor().consent().clone(),
         )
@@ -763,30 +821,15 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     let wiki = w.location().host().unwrap_or_default();
 
     let mut startup_errors = Vec::new();
-    let mut consent_problem = None;
     let backend = store::choose(options.storage.as_deref(), external_store);
-    let stored_text = options.consent.clone().or_else(|| store::load(&backend));
-    let consent = match stored_text.as_deref() {
-        None => ConsentList::default(),
-        Some(text) => match ConsentList::parse(text) {
-            Ok(list) => list,
-            Err(errors) => {
-                // Issue 4/7 item 4: the stored text stays where it is; strict defaults run.
-                let strict = ConsentList {
-                    mode: Mode::Ask,
-                    ..ConsentList::default()
-                };
-                let problem = format!(
-                    "stored consent list is invalid ({} error(s)); running on strict defaults in ask mode; the stored text is kept: {}",
-                    errors.len(),
-                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
-                );
-                startup_errors.push(problem.clone());
-                consent_problem = Some(problem);
-                strict
-            }
-        },
-    };
+    let stored_text = options
+        .consent
+        .clone()
+        .or_else(|| backend.as_ref().and_then(store::load));
+    let (consent, consent_problem) = consent_from_stored(stored_text.as_deref());
+    if let Some(problem) = &consent_problem {
+        startup_errors.push(problem.clone());
+    }
     let values = PageValues::default();
     let auditor = Auditor::new(
         &page_url,
@@ -827,6 +870,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         settled_waiters: Vec::new(),
         consent_problem,
         backend,
+        storage: options.storage.clone(),
         stored_text,
         save_scheduled: false,
         panel: Rc::new(RefCell::new(None)),
@@ -989,7 +1033,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         &consent,
         "storage",
         Box::new(move |_| match s.try_borrow() {
-            Ok(st) => JsValue::from_str(st.backend.name()),
+            Ok(st) => JsValue::from_str(st.backend.as_ref().map_or("pending", |b| b.name())),
             Err(_) => JsValue::NULL,
         }),
     )?;

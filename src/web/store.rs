@@ -64,10 +64,17 @@ fn mw_config(key: &str) -> JsValue {
 }
 
 /// Picks the backend: `storage` is the packaging's choice (`auto`, `user-options`,
-/// `local-storage`, `memory`); `external` a store object, which wins.
-pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Backend {
+/// `local-storage`, `memory`); `external` a store object, which wins. `None` when the choice
+/// needs `mw.config` and the page has none yet (an auditor started at `document_start`): the
+/// runtime asks again once `mw` exists.
+pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Option<Backend> {
     if let Some(store) = external {
-        return Backend::External(store);
+        return Some(Backend::External(store));
+    }
+    let storage = storage.unwrap_or("auto");
+    let needs_mw = matches!(storage, "auto" | "user-options");
+    if needs_mw && !mw_config("wgScriptPath").is_string() {
+        return None;
     }
     let logged_in = mw_config("wgUserName").as_string().is_some()
         && mw_config("wgUserIsTemp").as_bool() != Some(true);
@@ -79,14 +86,14 @@ pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Backend {
         (Some(_), Some(path)) => Some(format!("{path}/api.php")),
         _ => None,
     };
-    match (storage.unwrap_or("auto"), api) {
+    Some(match (storage, api) {
         ("memory", _) => Backend::Memory,
         ("local-storage", _) => Backend::LocalStorage,
         ("user-options", Some(api)) => Backend::UserOptions { api },
         ("auto", Some(api)) if logged_in => Backend::UserOptions { api },
         ("auto", _) => Backend::LocalStorage,
         _ => Backend::Memory,
-    }
+    })
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
