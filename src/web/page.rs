@@ -1000,6 +1000,40 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             JsValue::UNDEFINED
         }),
     )?;
+    // adopt(text): the packaging's storage changed (another tab, the options page): take the
+    // list without writing it back (a write would echo between tabs forever). An invalid
+    // document is reported, not adopted.
+    let s = shared.clone();
+    method(
+        &consent,
+        "adopt",
+        Box::new(move |doc| {
+            let text = match consent_text(&doc) {
+                Ok(t) => t,
+                Err(e) => return throw(e),
+            };
+            let (list, problem) = consent_from_stored(Some(&text));
+            let changed = match s.try_borrow_mut() {
+                Ok(mut st) => {
+                    st.stored_text = Some(text);
+                    if let Some(p) = &problem {
+                        st.record_error("consent", p.clone());
+                    }
+                    st.consent_problem = problem;
+                    let changed = st.session.auditor().consent() != &list;
+                    if changed {
+                        st.session.auditor_mut().set_consent(list);
+                    }
+                    changed
+                }
+                Err(_) => false,
+            };
+            if changed {
+                after_consent_change(&s, false);
+            }
+            JsValue::from_bool(changed)
+        }),
+    )?;
     let s = shared.clone();
     method(
         &consent,
