@@ -163,14 +163,23 @@ impl Auditor {
         }
         let tier = classify::tier(directive, req.sandbox.as_deref(), &carries);
 
-        let scopes = consent_scopes(source);
+        // A source loaded by nothing (the usual case) answers to its own scope alone, which
+        // needs no list of its own.
+        let own = source.scope();
+        let chained;
+        let scopes: &[String] = if source.chain.is_empty() {
+            own.as_slice()
+        } else {
+            chained = consent_scopes(source);
+            &chained
+        };
         let record = self.consent.decide(&ConsentQuery {
             url: &url,
             page_origin: self.page.url(),
             directive,
             party: dest.party,
             tier,
-            scopes: &scopes,
+            scopes,
         });
         let method = req
             .method

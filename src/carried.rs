@@ -286,14 +286,50 @@ fn contains(haystack: &str, needle: &str, numeric: bool) -> bool {
 
 /// Percent-decodes lossily (invalid UTF-8 becomes U+FFFD, malformed escapes stay as they are);
 /// with `form`, `+` is a space first, as in `application/x-www-form-urlencoded`.
+///
+/// The same result as `percent_encoding::percent_decode_str` (after replacing `+`) followed by
+/// a lossy UTF-8 conversion, in one pass that copies the runs between escapes whole.
 fn percent_decode(text: &str, form: bool) -> Cow<'_, str> {
-    let spaced: Cow<'_, str> = if form {
-        Cow::Owned(text.replace('+', " "))
-    } else {
-        Cow::Borrowed(text)
+    fn hex(b: u8) -> Option<u8> {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let copy = |out: &mut Vec<u8>, run: &[u8]| {
+        let start = out.len();
+        out.extend_from_slice(run);
+        if form {
+            for b in &mut out[start..] {
+                if *b == b'+' {
+                    *b = b' ';
+                }
+            }
+        }
     };
-    let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy();
-    Cow::Owned(decoded.into_owned())
+    let mut rest = text.as_bytes();
+    while let Some(i) = rest.iter().position(|&b| b == b'%') {
+        copy(&mut out, &rest[..i]);
+        let after = &rest[i + 1..];
+        match (
+            after.first().and_then(|&b| hex(b)),
+            after.get(1).and_then(|&b| hex(b)),
+        ) {
+            (Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                rest = &after[2..];
+            }
+            _ => {
+                out.push(b'%');
+                rest = after;
+            }
+        }
+    }
+    copy(&mut out, rest);
+    Cow::Owned(match String::from_utf8(out) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -386,6 +422,47 @@ mod tests {
         let hay = BytePairs::of(b"/x?u=Janet&v=Do");
         assert!(!NeedlePairs::of("Jane Doe").may_be_in(&hay));
         assert!(!NeedlePairs::of("Main_Page").may_be_in(&hay));
+    }
+
+    #[test]
+    fn percent_decode_agrees_with_the_percent_encoding_crate() {
+        let reference = |text: &str, form: bool| -> String {
+            let spaced = if form {
+                text.replace('+', " ")
+            } else {
+                text.to_string()
+            };
+            percent_encoding::percent_decode_str(&spaced)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        // Every short string over an alphabet of the interesting bytes, plus some longer ones.
+        let alphabet = ["%", "2", "b", "B", "g", "+", "é", "F", "f", "0", "C", "3"];
+        let mut texts: Vec<String> = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |a| format!("{t}{a}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.extend(
+            [
+                "action=edit&token=ab12cd34%2B%5C",
+                "%E2%82%AC %e2%82 %FF%FE%zz %% %%% %2",
+                "%C3%A9+%C3+%A9+plus%2Bsign",
+            ]
+            .map(String::from),
+        );
+        for text in &texts {
+            for form in [false, true] {
+                assert_eq!(
+                    percent_decode(text, form),
+                    reference(text, form),
+                    "{text:?} {form}"
+                );
+            }
+        }
     }
 
     #[test]

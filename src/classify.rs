@@ -170,6 +170,8 @@ impl PageContext {
             Host::Ipv6(ip) => (Cow::Owned(format!("[{ip}]")), None),
         };
         let site: Cow<'_, str> = match domain {
+            // The page's own host, the most common one, was looked up once in `new`.
+            Some(d) if d == self.host => Cow::Borrowed(self.site.as_deref().unwrap_or(d)),
             Some(d) => Cow::Borrowed(psl::registrable_domain(d).unwrap_or(d)),
             None => host_str.clone(),
         };

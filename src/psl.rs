@@ -29,6 +29,9 @@ const NORMAL: u8 = 1;
 const WILDCARD: u8 = 2;
 /// An exception rule, stored without its `!` (`www.ck` for `!www.ck`).
 const EXCEPTION: u8 = 4;
+/// Not a rule itself but a label-suffix of one (`co.uk` is one of `blogspot.co.uk`): a
+/// suffix with no entry at all cannot be extended into a rule, so the lookup stops there.
+const INTERIOR: u8 = 8;
 
 /// Every rule suffix with the kinds of rule it appears in, so one lookup per label answers
 /// all three questions. Lookups run on every request, so the hash is a fast multiply-rotate
@@ -88,6 +91,9 @@ fn rules() -> &'static Rules {
                 continue;
             };
             *rules.entry(suffix).or_insert(0) |= kind;
+            for (dot, _) in suffix.match_indices('.') {
+                *rules.entry(&suffix[dot + 1..]).or_insert(0) |= INTERIOR;
+            }
         }
         rules
     })
@@ -97,7 +103,7 @@ fn rules() -> &'static Rules {
 pub fn rule_count() -> usize {
     rules()
         .values()
-        .map(|kinds| kinds.count_ones() as usize)
+        .map(|kinds| (kinds & !INTERIOR).count_ones() as usize)
         .sum()
 }
 
@@ -108,37 +114,43 @@ pub fn public_suffix(host: &str) -> &str {
     let rules = rules();
     // The implicit `*` rule: the last label.
     let mut best = host.rfind('.').map_or(0, |i| i + 1);
-    // Every label start, longest suffix first; `prev` is the start of the label before.
-    let mut start = 0;
-    let mut prev: Option<usize> = None;
+    // The start of the longest exception rule found, which beats every other rule.
+    let mut exception: Option<usize> = None;
+    // Label starts from the right, shortest suffix first, while the suffix can still be (or
+    // grow into) a rule.
+    let mut start = best;
     loop {
         let suffix = &host[start..];
-        let next = suffix.find('.').map(|i| start + i + 1);
-        if !suffix.is_empty() {
-            if let Some(&kinds) = rules.get(suffix) {
-                if kinds & EXCEPTION != 0 {
-                    // An exception's public suffix is the rule minus its leftmost label.
-                    return next.map_or("", |s| &host[s..]);
-                }
-                if kinds & NORMAL != 0 && start < best {
-                    best = start;
-                }
-                if kinds & WILDCARD != 0 {
-                    if let Some(with_wild) = prev.filter(|&p| p < best) {
-                        best = with_wild;
-                    }
-                }
+        let Some(&kinds) = rules.get(suffix).filter(|_| !suffix.is_empty()) else {
+            break;
+        };
+        // The start of the label to the left of this suffix, if any.
+        let before = start
+            .checked_sub(1)
+            .map(|dot| host[..dot].rfind('.').map_or(0, |i| i + 1));
+        if kinds & EXCEPTION != 0 {
+            exception = Some(start);
+        }
+        if kinds & NORMAL != 0 {
+            best = best.min(start);
+        }
+        if kinds & WILDCARD != 0 {
+            if let Some(with_wild) = before {
+                best = best.min(with_wild);
             }
         }
-        match next {
-            Some(n) => {
-                prev = Some(start);
-                start = n;
-            }
+        match before {
+            Some(b) => start = b,
             None => break,
         }
     }
-    &host[best..]
+    match exception {
+        // An exception's public suffix is the rule minus its leftmost label.
+        Some(start) => host[start..]
+            .find('.')
+            .map_or("", |i| &host[start + i + 1..]),
+        None => &host[best..],
+    }
 }
 
 /// The registrable domain (eTLD+1) of a host name, or `None` when the host is itself a

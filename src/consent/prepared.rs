@@ -27,8 +27,13 @@ pub struct PreparedConsent {
     specificity: Vec<Option<Specificity>>,
     /// Per rule: the [`RuleRef`] a decision by it reports.
     refs: Vec<RuleRef>,
-    /// Per rule: a cheap test of the request host that every match passes.
-    gates: Vec<HostGate>,
+}
+
+/// A rule in a bucket, with the cheap test of the request host that every match passes.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    slot: usize,
+    gate: HostGate,
 }
 
 /// A necessary condition on the request's host (trailing dot removed, compared without
@@ -89,6 +94,7 @@ impl HostGate {
     }
 
     /// `host` is the request's host without its trailing dot, `host_tail` its [`tail`].
+    #[inline]
     fn admits(self, host: &[u8], host_tail: u64) -> bool {
         match self {
             HostGate::Open => true,
@@ -106,10 +112,10 @@ impl HostGate {
 #[derive(Clone, Debug, Default)]
 struct Bucket {
     /// Rules with scope `*`.
-    any_scope: Vec<usize>,
+    any_scope: Vec<Entry>,
     /// The other rules, by [`scope_key`] of their scope. The keys come from the user's own
     /// list, never from a page, so a fast hash is safe.
-    scoped: HashMap<String, Vec<usize>, BuildHasherDefault<FastHash>>,
+    scoped: HashMap<String, Vec<Entry>, BuildHasherDefault<FastHash>>,
 }
 
 /// The key under which a rule's scope is filed; a source's consent scope string `s` is
@@ -136,20 +142,22 @@ impl PreparedConsent {
         let mut buckets: Vec<Bucket> = Directive::ALL.iter().map(|_| Bucket::default()).collect();
         let mut specificity = Vec::with_capacity(list.rules.len());
         let mut refs = Vec::with_capacity(list.rules.len());
-        let mut gates = Vec::with_capacity(list.rules.len());
         for (index, rule) in list.rules.iter().enumerate() {
             let key = scope_key(&rule.scope);
+            let entry = Entry {
+                slot: index,
+                gate: HostGate::of(&rule.source),
+            };
             for (d, bucket) in Directive::ALL.iter().zip(&mut buckets) {
                 if !rule.directives.covers(*d) {
                     continue;
                 }
                 match &key {
-                    None => bucket.any_scope.push(index),
-                    Some(k) => bucket.scoped.entry(k.clone()).or_default().push(index),
+                    None => bucket.any_scope.push(entry),
+                    Some(k) => bucket.scoped.entry(k.clone()).or_default().push(entry),
                 }
             }
             specificity.push(rule.source.page_independent_specificity());
-            gates.push(HostGate::of(&rule.source));
             refs.push(RuleRef::Rule {
                 index,
                 source: rule.source.as_str().to_string(),
@@ -163,7 +171,6 @@ impl PreparedConsent {
             buckets,
             specificity,
             refs,
-            gates,
         }
     }
 
@@ -201,13 +208,6 @@ impl PreparedConsent {
         let host = host.strip_suffix('.').unwrap_or(host).as_bytes();
         let (host_tail, _) = tail(host);
         let mut consider = |rank: usize, slot: usize| {
-            if !self
-                .gates
-                .get(slot)
-                .is_some_and(|g| g.admits(host, host_tail))
-            {
-                return;
-            }
             let Some(rule) = self.list.rules.get(slot) else {
                 return;
             };
@@ -227,14 +227,18 @@ impl PreparedConsent {
                 best = Some((key, slot));
             }
         };
-        for &slot in &bucket.any_scope {
-            consider(0, slot);
+        for e in &bucket.any_scope {
+            if e.gate.admits(host, host_tail) {
+                consider(0, e.slot);
+            }
         }
         if !bucket.scoped.is_empty() {
             for (i, scope) in q.scopes.iter().enumerate() {
-                if let Some(slots) = bucket.scoped.get(query_key(scope).as_ref()) {
-                    for &slot in slots {
-                        consider(q.scopes.len() - i, slot);
+                if let Some(entries) = bucket.scoped.get(query_key(scope).as_ref()) {
+                    for e in entries {
+                        if e.gate.admits(host, host_tail) {
+                            consider(q.scopes.len() - i, e.slot);
+                        }
                     }
                 }
             }
@@ -326,6 +330,14 @@ mod tests {
     const URLS: &[&str] = &[
         "https://x.toolforge.org/api",
         "https://y.toolforge.org/api",
+        "https://x.toolforge.org./api",
+        "https://X.TOOLFORGE.ORG/api",
+        "https://toolforge.org/api",
+        "https://.toolforge.org/api",
+        "https://example.com.:8443/a/b",
+        "https://127.0.0.1/x",
+        "data:text/plain,x",
+        "blob:https://en.wikipedia.org/uuid",
         "https://fonts.googleapis.com/css2/x?family=A",
         "https://fonts.googleapis.com/css",
         "https://en.wikipedia.org/w/api.php",
@@ -343,11 +355,11 @@ mod tests {
         let rules: Vec<String> = (0..count)
             .map(|_| {
                 let mut directives: Vec<&str> = Vec::new();
-                if rng.next() % 6 == 0 {
+                if rng.next().is_multiple_of(6) {
                     directives.push("*");
                 } else {
                     for d in Directive::ALL {
-                        if rng.next() % 4 == 0 {
+                        if rng.next().is_multiple_of(4) {
                             directives.push(d.as_str());
                         }
                     }
