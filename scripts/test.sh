@@ -10,6 +10,7 @@
 #   wasm-chromium cargo test --target wasm32-unknown-unknown --tests    (headless Chromium)
 #   wasm-firefox  cargo test --target wasm32-unknown-unknown --tests    (headless Firefox)
 #   build         scripts/build.sh (release pkg/ + npm wasm-opt + node smoke test)
+#   js-bootstrap  node --test tests/js/  (src/js/bootstrap.js hooks in headless Chromium)
 #   e2e ...       end-to-end browser tests (tests/e2e/, added by later issues)
 #
 # The wasm steps run through wasm-bindgen-test-runner (.cargo/config.toml). It picks
@@ -108,6 +109,9 @@ step wasm-firefox wasm_tests GECKODRIVER "$GECKODRIVER_BIN" "$FIREFOX_BIN"
 
 # --- release build: pkg/ (wasm-pack + npm wasm-opt + node smoke test) -----------
 step build scripts/build.sh
+
+# --- bootstrap hooks in headless Chromium (tests/js/, playwright-core, node --test) ---
+step js-bootstrap node --test tests/js/
 
 # ===== END-TO-END TESTS GO HERE ==================================================
 # Later issues add their browser end-to-end tests (node scripts under tests/e2e/,
