@@ -211,12 +211,12 @@ impl CarriedDetector {
 
     fn scan_text(&self, text: &str, found: &mut Vec<CarryKind>) {
         // The decoded forms are only built when they can differ from the raw text.
-        let percent = if text.contains('%') {
+        let percent = if text.as_bytes().contains(&b'%') {
             Some(percent_decode(text, false))
         } else {
             None
         };
-        let form = if text.contains('+') {
+        let form = if text.as_bytes().contains(&b'+') {
             Some(percent_decode(text, true))
         } else {
             None
