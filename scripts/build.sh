@@ -98,3 +98,6 @@ say "size: ${GLUE#"$CRATE_DIR"/} raw $glue_raw bytes"
 
 # The page-world bundle (bootstrap + glue + embedded wasm + loader): one classic script.
 python3 "$ROOT/scripts/bundle.py" "$PKG" "$CRATE_DIR/dist/tpr-auditor.js"
+
+# The on-wiki gadget (dist/gadget/): ES2017 check, size budget, installation material.
+"$ROOT/scripts/build-gadget.sh" "$PKG" "$CRATE_DIR/dist/gadget"

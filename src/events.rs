@@ -21,7 +21,7 @@
 //!   keeps counting what the ring has forgotten.
 
 use crate::assess::{Auditor, RequestError, RequestInput};
-use crate::attribution::{self, AttributionContext, BatchIndex, BatchLookup, Frame};
+use crate::attribution::{self, AttributionContext, BatchIndex, BatchLookup, Frame, FrameOrigin};
 use crate::carried::PageValues;
 use crate::consent::{DirectiveSet, Rule, RuleRef, Scope, SeenLoad, SourceExpr};
 use crate::model::{
@@ -353,6 +353,10 @@ pub struct OwnCode {
     pub nonce: Option<String>,
     /// URL prefixes of the auditor's own scripts, skipped in stacks.
     pub prefixes: Vec<String>,
+    /// ResourceLoader modules holding the auditor's own code (the gadget packaging,
+    /// `ext.gadget.tpr-auditor`): it shares `load.php` batches with the gadgets it watches, so
+    /// no URL prefix can name it; frames at positions of these modules are skipped.
+    pub modules: Vec<String>,
 }
 
 /// The event log and attribution state of one page.
@@ -679,10 +683,47 @@ impl Session {
             batches: &lookup,
             script_loaders: &self.loaders,
         };
-        let (source, frames) = attribution::resolve_stack(stack, &ctx);
+        let mut frames = attribution::parse_stack(stack);
+        attribution::skip_own(&mut frames, &prefixes);
+        if !self.own.modules.is_empty() {
+            frames.retain(|f| !self.in_own_module(f, &lookup));
+        }
+        let source = attribution::attribute(&frames, &ctx);
         let mut missed = lookup.missed.into_inner();
         missed.dedup();
         (source, frames, missed)
+    }
+
+    /// Whether `frame` runs in one of [`OwnCode::modules`] (the page's own `load.php` only).
+    /// A batch frame whose text is not indexed yet is not own: asking `batches` records the
+    /// miss, so the batch is fetched and the stack resolved again.
+    fn in_own_module(&self, frame: &Frame, batches: &dyn BatchLookup) -> bool {
+        if frame.eval.is_some() {
+            return false;
+        }
+        let own = |m: &str| self.own.modules.iter().any(|o| o == m);
+        let page = self.auditor.page().url();
+        let page_host = match (page.host_str(), page.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => return false,
+        };
+        match attribution::frame_origin(&frame.url, &page_host) {
+            FrameOrigin::Module { name, wiki: None } => own(&name),
+            FrameOrigin::Batch {
+                url: batch_url,
+                modules,
+                wiki: None,
+            } if modules.iter().any(|m| own(m)) => batches
+                .batch(&frame.url)
+                .or_else(|| batches.batch(&batch_url))
+                .and_then(|idx| match frame.column {
+                    0 => idx.module_at_line(frame.line),
+                    c => idx.module_at(frame.line, c),
+                })
+                .is_some_and(own),
+            _ => false,
+        }
     }
 
     /// A batch text arrived: index it and re-attribute the events that waited for it.
@@ -964,6 +1005,46 @@ mod tests {
         assert_eq!(e.source.kind, SourceKind::Gadget);
         assert_eq!(e.source.name.as_deref(), Some("B"));
         assert!(!e.attribution_pending);
+    }
+
+    /// The gadget packaging: the auditor's hooks live in a module of the same batch as the
+    /// gadgets; a hook frame below anonymous code (a domEval'd inline script) is not a source.
+    #[test]
+    fn own_module_frames_are_skipped() {
+        const TEXT: &str = "mw.loader.implement(\"ext.gadget.A@1\",function(){a()});mw.loader.implement(\"ext.gadget.tpr-auditor@2\",function(){hook()});";
+        const URL: &str = "https://en.wikipedia.org/w/load.php?lang=en&modules=ext.gadget.A%2Ctpr-auditor&skin=vector";
+        let col = TEXT.find("hook").expect("hook") + 1;
+        let stack = format!(
+            "Error\n    at <anonymous>:1:16\n    at HTMLHeadElement.appendChild ({URL}:1:{col})"
+        );
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(stack);
+
+        let mut s = session();
+        s.observe(&obs, &mut OneBatch(TEXT)).expect("observe");
+        let e = s.event(1).expect("event");
+        assert_eq!(
+            e.source.name.as_deref(),
+            Some("tpr-auditor"),
+            "without own modules"
+        );
+
+        let mut s = session();
+        s.set_own_code(OwnCode {
+            modules: vec!["ext.gadget.tpr-auditor".into()],
+            ..OwnCode::default()
+        });
+        s.observe(&obs, &mut OneBatch(TEXT)).expect("observe");
+        let e = s.event(1).expect("event");
+        assert_eq!(e.source.kind, SourceKind::Page);
+        assert!(e.source.spoofable, "anonymous code remains flagged");
+        assert!(!e.attribution_pending);
+        // Other modules of the same batch are still sources.
+        let col = TEXT.find("a()").expect("a") + 1;
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/y");
+        obs.stack = Some(format!("Error\n    at {URL}:1:{col}"));
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        assert_eq!(s.event(2).expect("event").source.name.as_deref(), Some("A"));
     }
 
     #[test]

@@ -16,7 +16,14 @@
  *
  * Failure (no WebAssembly, CSP refusing compilation, a bug) never breaks the page: the hooks
  * keep letting requests through (audit), `tprAuditor.status` becomes 'failed' with `error`,
- * `ready` rejects (handled, so no console noise), and one console warning says why.
+ * `ready` rejects (handled, so no console noise), and one console warning says why. Except in
+ * the extension (which has its own badge), a minimal text note says so on the page too (the
+ * panel needs the core): `<div id="tpr-auditor-failed" title="…">` holding a closed shadow
+ * root; option `failureNote: false` turns it off.
+ *
+ * Gadget packaging: the code runs inside a ResourceLoader module (`ext.gadget.tpr-auditor`)
+ * that shares `load.php` batches with the gadgets it watches, so no URL prefix names it; the
+ * module running this very code is passed as `ownModules` and its frames are never a source.
  */
 (function tprAuditorLoader(global, init, b64, version, given) {
   'use strict';
@@ -40,11 +47,73 @@
   }
   const ownPrefixes = [];
   if (script && script.src) ownPrefixes.push(script.src);
+  const ownModules = executingOwnModules();
+
+  /** The ResourceLoader module(s) executing this bundle: state 'executing' and a function (or
+   *  package) script whose source holds a slice of our own embedded WebAssembly. */
+  function executingOwnModules() {
+    const found = [];
+    try {
+      const mw = global.mw;
+      const reg = mw && mw.loader && mw.loader.moduleRegistry;
+      if (!reg || typeof reg !== 'object') return found;
+      const marker = b64.slice(b64.length >> 1, (b64.length >> 1) + 64);
+      for (const name in reg) {
+        const e = reg[name];
+        if (!e || e.state !== 'executing' || !e.script || typeof e.script === 'string') continue;
+        const fn = typeof e.script === 'function' ? e.script
+          : e.script.files && e.script.files[e.script.main];
+        if (typeof fn === 'function' && Function.prototype.toString.call(fn).indexOf(marker) >= 0) found.push(name);
+      }
+    } catch (e) { /* no mw, or an odd registry: no own module */ }
+    return found;
+  }
+
+  function failureNote(reason) {
+    if (options.failureNote === false || options.packaging === 'extension') return;
+    const doc = global.document;
+    const show = function () {
+      try {
+        if (!doc.body || doc.getElementById('tpr-auditor-failed')) return;
+        const text = 'TPR Auditor is not running: its WebAssembly core could not start. The page works as usual, unaudited.';
+        const host = doc.createElement('div');
+        host.id = 'tpr-auditor-failed';
+        host.title = text + ' (' + reason + ')';
+        host.setAttribute('data-tpr-auditor', 'failed');
+        const root = host.attachShadow ? host.attachShadow({ mode: 'closed' }) : host;
+        const style = doc.createElement('style');
+        style.textContent = ':host{all:initial}' +
+          '.note{position:fixed;z-index:2147483000;right:12px;bottom:12px;max-width:22em;display:flex;gap:8px;' +
+          'align-items:flex-start;padding:6px 8px;border:1px solid #a66200;border-radius:2px;background:#fdf2d5;' +
+          'color:#202122;font:14px/1.4 sans-serif;box-shadow:0 1px 2px rgba(0,0,0,.25)}' +
+          'button{all:unset;cursor:pointer;padding:0 4px;font-weight:bold}button:focus-visible{outline:2px solid #36c}' +
+          '@media (prefers-color-scheme:dark){.note{background:#453217;color:#eaecf0;border-color:#d3a13b}}';
+        const box = doc.createElement('div');
+        box.className = 'note';
+        box.setAttribute('role', 'status');
+        const msg = doc.createElement('span');
+        msg.textContent = text;
+        const close = doc.createElement('button');
+        close.type = 'button';
+        close.textContent = '\u00d7';
+        close.setAttribute('aria-label', 'Dismiss');
+        close.addEventListener('click', function () { host.remove(); });
+        box.appendChild(msg);
+        box.appendChild(close);
+        root.appendChild(style);
+        root.appendChild(box);
+        doc.body.appendChild(host);
+      } catch (x) { /* the note is a courtesy: never an error of the page */ }
+    };
+    if (doc.body) show();
+    else doc.addEventListener('DOMContentLoaded', show, { once: true });
+  }
 
   function fail(e) {
     api.status = 'failed';
     api.error = String(e && e.message !== undefined ? e.message : e);
     try { global.console.warn('TPR Auditor could not start its core: ' + api.error); } catch (x) { /* no console */ }
+    failureNote(api.error);
     rejectReady(e);
   }
 
@@ -63,6 +132,7 @@
       storage: typeof options.storage === 'string' ? options.storage : undefined,
       lang: typeof options.lang === 'string' ? options.lang : undefined,
       ownPrefixes: ownPrefixes,
+      ownModules: ownModules,
     });
     api.status = 'running';
     resolveReady(api);

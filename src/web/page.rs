@@ -55,6 +55,9 @@ struct InstallOptions {
     /// URL prefixes of the auditor's own scripts.
     #[serde(default)]
     own_prefixes: Vec<String>,
+    /// ResourceLoader modules holding the auditor's own code (gadget packaging).
+    #[serde(default)]
+    own_modules: Vec<String>,
     /// Ring buffer size.
     #[serde(default)]
     cap: Option<usize>,
@@ -843,6 +846,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     session.set_own_code(OwnCode {
         nonce,
         prefixes: options.own_prefixes.clone(),
+        modules: options.own_modules.clone(),
     });
     if let Some(cap) = options.cap {
         session.set_cap(cap);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the on-wiki gadget (SPEC §10, issue 8) from the release pkg/ into dist/gadget/:
+#
+#   Gadget-tpr-auditor.js      the one classic script: bootstrap + wasm-bindgen glue + embedded
+#                              base64 WebAssembly + loader, TPR_OPTIONS {packaging: "gadget"};
+#                              lowered to ES2017 where the generated glue is newer
+#                              (scripts/gadget-es2017.mjs) and parsed by acorn at ecmaVersion 2017
+#   Gadget-tpr-auditor.wikitext  the gadget's description (page MediaWiki:Gadget-tpr-auditor)
+#   Gadgets-definition.txt     the MediaWiki:Gadgets-definition line (Gadgets ≤ 1.41 and 1.39)
+#   Gadgets/tpr-auditor.json   the JSON definition (page MediaWiki:Gadgets/tpr-auditor.json,
+#                              content model GadgetDefinition, Gadgets ≥ 1.42)
+#   install-user-script.js     the one line for Special:MyPage/common.js (same wiki, raw page)
+#   pages.json                 what scripts/deploy-gadget.sh uploads: title, file, content model
+#   CHECKS_OK                  written last, only when every check passed: sha256 of each file
+#
+# Checks (any failure exits non-zero and leaves no CHECKS_OK, so deploy refuses the build):
+#   - valid ES2017 classic script (acorn, pinned in package.json)
+#   - each JavaScript page ≤ 1.9 MiB (MediaWiki's $wgMaxArticleSize is 2048 KiB); the issue's
+#     budget of 1.5 MiB per page is reported (and asserted by tests/e2e/gadget.mjs)
+#
+# usage: scripts/build-gadget.sh [PKG_DIR] [OUT_DIR]   (defaults: pkg/ and dist/gadget/)
+# Called at the end of scripts/build.sh; needs node_modules (scripts/setup.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PKG="${1:-$ROOT/pkg}"
+OUT="${2:-$ROOT/dist/gadget}"
+NAME=tpr-auditor
+HARD_LIMIT=$((1900 * 1024))     # fail above this (page limit 2048 KiB, with margin)
+BUDGET=$((1536 * 1024))         # issue 8 item 9: ≤ 1.5 MiB per JavaScript page
+
+say() { printf 'gadget: %s\n' "$*"; }
+die() { printf 'gadget: ERROR: %s\n' "$*" >&2; exit 1; }
+
+[[ -f "$PKG/tpr_auditor.js" && -f "$PKG/tpr_auditor_bg.wasm" ]] || die "no wasm-pack output in $PKG: run scripts/build.sh"
+[[ -f "$ROOT/node_modules/acorn/package.json" ]] || die "node_modules/acorn missing: run scripts/setup.sh (npm ci)"
+
+mkdir -p "$OUT/Gadgets"
+rm -f "$OUT/CHECKS_OK"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. The script: the shared bundler with the gadget's options, then ES2017 lowering + check.
+python3 "$ROOT/scripts/bundle.py" "$PKG" "$tmp/bundle.js" --options '{"packaging":"gadget"}' | sed 's/^/gadget: /'
+node "$ROOT/scripts/gadget-es2017.mjs" "$tmp/bundle.js" "$tmp/Gadget-$NAME.js" || die "ES2017 check failed"
+mv "$tmp/Gadget-$NAME.js" "$OUT/Gadget-$NAME.js"
+
+# 2. Installation material.
+cat >"$OUT/Gadget-$NAME.wikitext" <<'EOF'
+TPR Auditor: shows which gadget or script made each request to another server, and lets you decide what may be contacted. Nothing is loaded from outside this wiki.
+EOF
+# Default-on, no dependencies (it must start before the other gadgets), a package module so a
+# JSON data page can be added later. In 1.39 the `top` option no longer exists: modules of one
+# load.php batch execute in registration order, i.e. the order of MediaWiki:Gadgets-definition,
+# so scripts/deploy-gadget.sh puts this line FIRST.
+printf '* %s[ResourceLoader|default|package]|%s.js\n' "$NAME" "$NAME" >"$OUT/Gadgets-definition.txt"
+cat >"$OUT/Gadgets/$NAME.json" <<EOF
+{
+	"settings": {
+		"default": true,
+		"package": true
+	},
+	"module": {
+		"pages": [ "$NAME.js" ],
+		"dependencies": []
+	}
+}
+EOF
+cat >"$OUT/install-user-script.js" <<EOF
+mw.loader.load(mw.config.get('wgScript') + '?title=MediaWiki:Gadget-$NAME.js&action=raw&ctype=text/javascript'); // TPR Auditor (runs the wiki's own copy; nothing from outside this wiki)
+EOF
+cat >"$OUT/pages.json" <<EOF
+{
+  "_comment": "Pages uploaded by scripts/deploy-gadget.sh. 'definition-line' is merged into MediaWiki:Gadgets-definition (first line), 'json-definition' only with --json-definition (Gadgets >= 1.42 with the JSON repository).",
+  "pages": [
+    { "title": "MediaWiki:Gadget-$NAME.js", "file": "Gadget-$NAME.js", "contentmodel": "javascript" },
+    { "title": "MediaWiki:Gadget-$NAME", "file": "Gadget-$NAME.wikitext", "contentmodel": "wikitext" },
+    { "title": "MediaWiki:Gadgets-definition", "file": "Gadgets-definition.txt", "contentmodel": "wikitext", "role": "definition-line" },
+    { "title": "MediaWiki:Gadgets/$NAME.json", "file": "Gadgets/$NAME.json", "contentmodel": "GadgetDefinition", "role": "json-definition" }
+  ]
+}
+EOF
+node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$OUT/Gadgets/$NAME.json" || die "invalid JSON definition"
+
+# 3. Sizes.
+js="$OUT/Gadget-$NAME.js"
+bytes=$(stat -c %s "$js")
+gz=$(gzip -9c "$js" | wc -c)
+say "size: $(basename "$js") $bytes bytes ($(awk -v b="$bytes" 'BEGIN{printf "%.2f", b/1048576}') MiB), gzip -9 $gz bytes ($((gz / 1024)) KiB); limit $HARD_LIMIT bytes (1.9 MiB), budget $BUDGET bytes (1.5 MiB)"
+((bytes <= HARD_LIMIT)) || die "$(basename "$js") is $bytes bytes: above 1.9 MiB, too close to MediaWiki's 2 MiB page limit"
+((bytes <= BUDGET)) || say "WARNING: above the 1.5 MiB budget of issue 8"
+
+# 4. The stamp deploy-gadget.sh requires: every file's sha256, written only now.
+(cd "$OUT" && sha256sum "Gadget-$NAME.js" "Gadget-$NAME.wikitext" Gadgets-definition.txt "Gadgets/$NAME.json" \
+  install-user-script.js pages.json) >"$tmp/CHECKS_OK"
+mv "$tmp/CHECKS_OK" "$OUT/CHECKS_OK"
+say "checks passed: ES2017, size; stamp $OUT/CHECKS_OK"
+say "definition: $(cat "$OUT/Gadgets-definition.txt")"
