@@ -662,6 +662,53 @@ fn foreign_load_php_is_never_skipped_as_library() {
     );
 }
 
+/// Legacy debug mode (`?debug=1`, MediaWiki 1.39) loads file modules by their file URL
+/// (`resources/lib/jquery/jquery.js`): on the page's host that is deployed library code, skipped
+/// so that `$.ajax` from a gadget is the gadget's; on another host it is an ordinary script.
+#[test]
+fn deployed_files_on_the_page_host_are_skipped() {
+    let host = "en.wikipedia.org";
+    for path in [
+        "/w/resources/lib/jquery/jquery.js?7e265",
+        "/resources/src/mediawiki.api/index.js",
+        "/w/skins/Vector/resources/skins.vector.js/skin.js",
+        "/w/extensions/Gadgets/modules/ext.gadget.foo.js#x",
+    ] {
+        let url = format!("https://{host}{path}");
+        assert!(
+            matches!(frame_origin(&url, host), FrameOrigin::Deployed { .. }),
+            "{url}"
+        );
+    }
+    for url in [
+        "https://other.example/w/resources/lib/jquery/jquery.js",
+        "https://en.wikipedia.org/w/resources/lib/jquery/",
+        "https://en.wikipedia.org/w/resources/data.json",
+        "https://en.wikipedia.org/wiki/User:X/resources/a.js",
+        "https://en.wikipedia.org/w/index.php/resources/a.js",
+        "https://en.wikipedia.org/w/lib/a.js",
+    ] {
+        assert!(
+            matches!(frame_origin(url, host), FrameOrigin::External { .. }),
+            "{url}"
+        );
+    }
+    let gadget =
+        "https://en.wikipedia.org/w/load.php?debug=1&lang=en&modules=ext.gadget.Ajax&only=scripts";
+    let jquery = "https://en.wikipedia.org/w/resources/lib/jquery/jquery.js?7e265";
+    let frames = [
+        frame(jquery, 9000, 12),
+        frame(jquery, 8000, 3),
+        frame(gadget, 4, 7),
+    ];
+    let ctx = AttributionContext::new(PAGE);
+    assert_eq!(
+        attribute(&frames, &ctx),
+        src(SourceKind::Gadget, "Ajax", gadget, 4, Some(7))
+    );
+    assert_eq!(attribute(&frames[..2], &ctx), Source::page());
+}
+
 #[test]
 fn hostile_input_does_not_panic() {
     let ctx = AttributionContext::new(PAGE);

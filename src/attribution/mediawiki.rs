@@ -83,6 +83,11 @@ pub enum FrameOrigin {
     InlineBatch { url: String, nonce: Option<String> },
     /// A wiki page loaded as script (`index.php?title=…&action=raw`, `/wiki/Title?action=raw`).
     UserScript { title: String, wiki: Option<String> },
+    /// A static file of MediaWiki, a skin or an extension on the page's own host
+    /// (`…/resources/…`, `…/skins/…`, `…/extensions/…` ending in `.js`): what ResourceLoader's
+    /// legacy debug mode loads for file modules (`resources/lib/jquery/jquery.js`). Deployed
+    /// by the server's administrators, never user-managed: skipped like library modules.
+    Deployed { url: String },
     /// Another browser extension.
     Extension { id: String },
     /// Any other http(s), `blob:` or `data:` script; the URL without its fragment.
@@ -163,10 +168,32 @@ pub fn frame_origin(url: &str, page_host: &str) -> FrameOrigin {
         if let Some(title) = raw_title(&parsed) {
             return FrameOrigin::UserScript { title, wiki };
         }
+    } else if wiki.is_none() && is_deployed_path(path) {
+        return FrameOrigin::Deployed {
+            url: without_fragment(url).to_string(),
+        };
     }
     FrameOrigin::External {
         url: without_fragment(url).to_string(),
     }
+}
+
+/// Directories of MediaWiki's deployed code (`$wgResourceBasePath/resources`,
+/// `$wgStylePath` = `skins`, `$wgExtensionAssetsPath` = `extensions`).
+const DEPLOYED_DIRS: [&str; 3] = ["resources", "skins", "extensions"];
+
+/// Whether a URL path names a deployed `.js` file: a `.js` file name under one of
+/// [`DEPLOYED_DIRS`], and no `index.php` or `/wiki/` page path (wiki pages are user-editable).
+fn is_deployed_path(path: &str) -> bool {
+    if path.contains("/wiki/") || path.contains("index.php") {
+        return false;
+    }
+    let Some((dirs, file)) = path.rsplit_once('/') else {
+        return false;
+    };
+    file.len() > ".js".len()
+        && file.ends_with(".js")
+        && dirs.split('/').any(|d| DEPLOYED_DIRS.contains(&d))
 }
 
 /// The page title of an `action=raw` URL, spelled as MediaWiki displays it (`_` → space).

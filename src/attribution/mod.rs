@@ -13,6 +13,7 @@
 //! | `mw-module://NAME?tpr=NONCE` (runtime's `//# sourceURL` tag) | that module; `spoofable` unless the nonce matches |
 //! | `mw-batch://N?tpr=NONCE` (a `mw.loader.store` replay, tagged) | the module at that position in the tagged text |
 //! | `index.php?title=T&action=raw`, `/wiki/T?action=raw` | `user-script` T, `wiki` = host if foreign |
+//! | the page host's `…/resources/…`, `…/skins/…`, `…/extensions/…` `.js` file (debug mode) | skipped (deployed code) |
 //! | `chrome-extension://ID/…`, `moz-extension://ID/…` | `extension` ID |
 //! | other http(s), `blob:`, `data:` script | `script` URL, `chain` from its loader |
 //! | eval / `new Function` / injected code | as its caller's location, when the engine gives it |
@@ -216,7 +217,7 @@ impl Walker<'_, '_> {
             Step::Found(s)
         };
         match frame_origin(url, self.page_host) {
-            FrameOrigin::Unknown => Step::Skip,
+            FrameOrigin::Unknown | FrameOrigin::Deployed { .. } => Step::Skip,
             FrameOrigin::Module { name, wiki } => match module_source_for(&name, user) {
                 Some(mut s) => {
                     s.wiki = wiki;

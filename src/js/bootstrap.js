@@ -52,6 +52,9 @@
  *                             child realms hooked by it carry the SAME handle under the symbol
  *                             (so a second bootstrap there stays idle); a core loader running in
  *                             such a frame must not attach (it would replace the parent's sink).
+ *                             A copy started in a same-origin about:blank / about:srcdoc / blob:
+ *                             child frame (init scripts, match_about_blank) adopts the parent's
+ *                             handle the same way instead of becoming a home of its own.
  *   handle.injectFault(where) test aid: the next hook body named `where` throws internally
  *
  * Sink decisions: `undefined`, 'proceed' or 'allow' → let it go; 'block' → deny now;
@@ -84,6 +87,25 @@
   const KEY = Symbol.for('tpr-auditor.bootstrap');
   const VERSION = '0.1.0';
   if (!global || Object.getOwnPropertyDescriptor(global, KEY)) return;
+
+  // A copy started in a same-origin child frame that has no document of its own yet
+  // (about:blank, about:srcdoc, blob:) — an init script or an extension content script with
+  // match_about_blank runs there synchronously while the parent is still inside
+  // appendChild, before the parent's hook could hook the new realm — hands the realm to the
+  // parent's bootstrap: same handle, the parent's sink. Starting a second bootstrap there
+  // would make a home without a core (such a URL has no host): its requests would only be
+  // queued, and its loader would fail and write a failure note into the frame's document.
+  try {
+    const parentWin = global.parent;
+    if (parentWin && parentWin !== global) {
+      const href = String(global.location.href);
+      if (href === 'about:blank' || href === 'about:srcdoc' || href.slice(0, 5) === 'blob:') {
+        const ph = parentWin[KEY]; // a cross-origin parent throws here
+        if (ph && typeof ph.hookRealm === 'function' && ph.hookRealm(global) &&
+            Object.getOwnPropertyDescriptor(global, KEY)) return;
+      }
+    }
+  } catch (e) { /* cross-origin parent, or no parent bootstrap: this frame is its own home */ }
 
   // ---------------------------------------------------------------------------------------
   // Captured intrinsics. Everything the hooks rely on is taken now, before page code runs,
@@ -733,7 +755,10 @@
                 }
                 obs.method = method;
                 obs.credentials = credentials;
-                if (isReq && obs.body === null && method !== 'GET' && method !== 'HEAD' && reqBody(input) !== null && !reqBodyUsed(input)) {
+                // Firefox has no Request.prototype.body: there, any unused Request is read.
+                if (isReq && obs.body === null && method !== 'GET' && method !== 'HEAD' &&
+                    (reqBody === null || reqBody(input) !== null) && !(reqBodyUsed !== null && reqBodyUsed(input)) &&
+                    reqClone !== null && reqText !== null) {
                   // A Request's body is a stream: read a clone, decide once it is read.
                   pendingBody = reqText(reqClone(input));
                 } else {
@@ -1372,22 +1397,28 @@
    * setAttribute[NS], Attr.value, setNamedItem). `apply()` performs the native operation.
    */
   function onUrlSet(el, attr, ns, qname, value, path, skipFn, applyNative) {
+    // A setter taken off a prototype and called on a non-element throws natively.
+    if (!isElement(el)) return applyNative();
     let d = PROCEED;
     try {
       faultPoint('element');
+      // Not a loading attribute: the native setter runs below, outside this try, so its own
+      // exceptions (a setter called on the wrong kind of object) reach the page unchanged
+      // and are not reported as ours, and it runs once.
       const kind = urlAttrKind(el, attr);
-      if (kind === 0) return applyNative();
-      clearWithheld(el, attr);
-      let loadsNow = kind === 1;
-      if (!loadsNow && nodeIsConnected(el)) {
-        const name = elLocalName(el);
-        if (name === 'script') {
-          loadsNow = attr === 'src' && !elHasAttribute(el, 'src') && scriptTextGet(el) === '';
-        } else if (name !== 'source') {
-          loadsNow = true;
+      if (kind !== 0) {
+        clearWithheld(el, attr);
+        let loadsNow = kind === 1;
+        if (!loadsNow && nodeIsConnected(el)) {
+          const name = elLocalName(el);
+          if (name === 'script') {
+            loadsNow = attr === 'src' && !elHasAttribute(el, 'src') && scriptTextGet(el) === '';
+          } else if (name !== 'source') {
+            loadsNow = true;
+          }
         }
+        if (loadsNow) d = observeElementUrl(el, attr, value, path, skipFn);
       }
-      if (loadsNow) d = observeElementUrl(el, attr, value, path, skipFn);
     } catch (e) {
       internalError('element:' + path, e);
       d = state.failClosed ? BLOCK : PROCEED;
@@ -1398,23 +1429,46 @@
   }
 
   // --- domEval tagging (SPEC §6) -------------------------------------------------------
+  // Several modules can be in state 'executing' at once: execute() sets it before the
+  // module's embedded CSS is added (asynchronously, on the next animation frame) and the
+  // script only runs afterwards; 'user' also waits there for 'site'. So "the module in state
+  // 'executing'" is ambiguous. ResourceLoader's domEval(code) runs a string script (site,
+  // user: `registry[name].script` is that very string), so the module is the executing one
+  // whose script IS the inserted text. Only when no module's script matches (code inserted
+  // by a module running a function script) does the innermost executing module with a
+  // function script decide.
   let lastExecuting = null;
-  function executingModule() {
+  /** The module running `text`: {name, exact} (exact: its string script is `text`), or null. */
+  function executingModule(text) {
     const mw = global.mw;
     if (!mw || !mw.loader) return null;
     const reg = mw.loader.moduleRegistry;
     if (!reg || typeof reg !== 'object') return null;
     if (lastExecuting !== null) {
       const e = reg[lastExecuting];
-      if (e && e.state === 'executing') return lastExecuting;
+      if (e && e.state === 'executing' && e.script === text) return { name: lastExecuting, exact: true };
     }
+    let exact = null;
     let found = null;
     for (const name in reg) {
       const e = reg[name];
-      if (e && e.state === 'executing') found = name; // the innermost is registered last
+      if (!e || e.state !== 'executing') continue;
+      const script = e.script;
+      if (typeof script === 'string') {
+        if (script === text) exact = name;
+        // Another string script is not running (its domEval text would be `script`).
+      } else if (script) {
+        found = name; // the innermost is registered last
+      }
+      // No script (styles-only modules waiting for their CSS): runs no code.
     }
-    lastExecuting = found;
-    return found;
+    if (exact !== null) { lastExecuting = exact; return { name: exact, exact: true }; }
+    return found === null ? null : { name: found, exact: false };
+  }
+
+  /** An mw.loader.store replay: a batch of module wrappers evaluated at once. */
+  function isWrapperBatch(text) {
+    return strIndexOf(text, 'mw.loader.implement(') >= 0 || strIndexOf(text, 'mw.loader.impl(') >= 0;
   }
 
   function tagInlineScript(el) {
@@ -1423,12 +1477,13 @@
     if (type !== '' && type !== 'text/javascript' && type !== 'application/javascript' && type !== 'module') return;
     const text = scriptTextGet(el);
     if (text === '' || strIndexOf(text, '//# sourceURL=') >= 0 && strIndexOf(text, 'tpr=' + NONCE) >= 0) return;
-    const mod = executingModule();
+    // The batch test comes before the fallback of executingModule: a replay runs from an
+    // idle callback while modules waiting for their CSS are still 'executing'.
+    const mod = executingModule(text);
     let url = null;
-    if (mod !== null) {
-      url = 'mw-module://' + encodeURIComponentC(mod) + '?tpr=' + NONCE;
-    } else if (strIndexOf(text, 'mw.loader.implement(') >= 0 || strIndexOf(text, 'mw.loader.impl(') >= 0) {
-      // mw.loader.store replay: a batch of module wrappers evaluated at once.
+    if (mod !== null && (mod.exact || !isWrapperBatch(text))) {
+      url = 'mw-module://' + encodeURIComponentC(mod.name) + '?tpr=' + NONCE;
+    } else if (isWrapperBatch(text)) {
       url = 'mw-batch://' + (++inlineBatchCounter) + '?tpr=' + NONCE;
     }
     if (url === null) return;

@@ -234,15 +234,16 @@ test('same-origin iframes: fresh about:blank realm, srcdoc, foreign-realm Node.p
   const sd = one(obs, (o) => o.url.endsWith('/frame/srcdoc-inline'), 'srcdoc inline fetch');
   assert.equal(sd.realm, 'iframe');
   assertObs(one(obs, (o) => o.url.endsWith('/frame/frames0'), 'frames[0]'), { realm: 'iframe' }, url);
-  // the hooked frame carries the parent's handle so a second bootstrap would stay idle
+  // The frame carries the parent's handle. Playwright's init script also runs in the new
+  // about:blank frame, synchronously inside the parent's appendChild and before the parent's
+  // hook: that bootstrap copy hands the realm to the parent's instead of becoming a second
+  // home (whose loader would have no core: about:blank has no host).
   const shared = await page.evaluate(() => {
     const k = Symbol.for('tpr-auditor.bootstrap');
-    // Either the frame carries the parent's handle, or (as here, where Playwright's init script
-    // also ran in the new frame) its own bootstrap copy, which is "home" there.
-    const child = window[0][k];
-    return window[k].isHome(window) && !window[k].isHome(window[0]) && (child === window[k] || child.isHome(window[0]));
+    return [window[k].isHome(window), window[k].isHome(window[0]), window[0][k] === window[k],
+      window[1][k] === window[k], Array.isArray(window[0].__obs) && window[0].__obs.length];
   });
-  assert.equal(shared, true);
+  assert.deepEqual(shared, [true, false, true, true, 0]);
   await context.close();
 });
 
@@ -452,21 +453,58 @@ test('internal error inside a hook: reported, and the page call still completes 
   await context.close();
 });
 
-test('domEval tagging: inline script inserted while a ResourceLoader module executes', async () => {
+test('native exceptions of hooked setters reach the page once and are not internal errors', async () => {
   const { page, context } = await openPage();
   const { result } = await runScript(page, server, `
-    window.mw = { loader: { moduleRegistry: { 'jquery': { state: 'ready' }, 'site': { state: 'executing' }, 'user': { state: 'registered' } } } };
+    const srcSet = Object.getOwnPropertyDescriptor(HTMLImageElement.prototype, 'src').set;
+    const err = (f) => { try { f(); return 'ok'; } catch (e) { return e.name + ': ' + e.message; } };
+    return [err(() => srcSet.call(document.body, '/wrong/body.png')), err(() => srcSet.call({}, '/wrong/obj.png')),
+      err(() => Element.prototype.setAttribute.call({}, 'src', '/wrong/attr.png'))];
+  `);
+  assert.ok(result.every((r) => /^TypeError/.test(r)), JSON.stringify(result));
+  const obs = await observations(page);
+  assert.deepEqual(obs.filter((o) => o.kind === 'internal-error').map((o) => o.where), []);
+  assert.equal(obs.filter((o) => /\/wrong\//.test(o.url || '')).length, 0);
+  await context.close();
+});
+
+test('domEval tagging: inline script inserted while a ResourceLoader module executes', async () => {
+  const { page, context } = await openPage();
+  // As in MediaWiki 1.39: execute() marks a module 'executing' before its CSS is added on the
+  // next animation frame, so a styles-only module (script null) registered after 'site', and a
+  // module with a function script waiting for its CSS, are 'executing' too while site's string
+  // script runs through domEval; 'user' waits (executing) for 'site'.
+  const { result } = await runScript(page, server, `
+    const siteCode = 'window.__stackSite = new Error().stack;';
+    const userCode = 'window.__stackUser = new Error().stack;';
+    window.mw = { loader: { moduleRegistry: {
+      'jquery': { state: 'ready', script: function () {} },
+      'site': { state: 'executing', script: siteCode },
+      'user': { state: 'executing', script: userCode },
+      'jquery.spinner.styles': { state: 'executing', script: null },
+      'ext.gadget.Styled': { state: 'executing', script: function () {} },
+      'ext.gadget.Later': { state: 'registered' },
+    } } };
+    const reg = mw.loader.moduleRegistry;
     function domEval(code) { const s = document.createElement('script'); s.text = code; document.head.appendChild(s); s.parentNode.removeChild(s); }
-    domEval('window.__stackSite = new Error().stack;');
-    mw.loader.moduleRegistry.site.state = 'ready';
+    domEval(siteCode);
+    reg.site.state = 'ready';
+    domEval(userCode);
+    reg.user.state = 'ready';
+    // A store replay from an idle callback while a module waits for its CSS: a batch.
     domEval('if (0) mw.loader.implement("x@1"); window.__stackNone = new Error().stack;');
+    // Code inserted by a running function-script module: that module.
+    domEval('window.__stackStyled = new Error().stack;');
+    reg['ext.gadget.Styled'].state = 'ready';
     domEval('window.__stackPlain = new Error().stack;');
     const h = window[Symbol.for('tpr-auditor.bootstrap')];
-    return { site: window.__stackSite, batch: window.__stackNone, plain: window.__stackPlain, nonce: h.nonce,
-      src: h.inlineSource('mw-module://site?tpr=' + h.nonce) };
+    return { site: window.__stackSite, user: window.__stackUser, batch: window.__stackNone, styled: window.__stackStyled,
+      plain: window.__stackPlain, nonce: h.nonce, src: h.inlineSource('mw-module://site?tpr=' + h.nonce) };
   `);
   assert.ok(result.site.includes(`mw-module://site?tpr=${result.nonce}`), result.site);
+  assert.ok(result.user.includes(`mw-module://user?tpr=${result.nonce}`), result.user);
   assert.ok(result.batch.includes(`mw-batch://1?tpr=${result.nonce}`), result.batch);
+  assert.ok(result.styled.includes(`mw-module://ext.gadget.Styled?tpr=${result.nonce}`), result.styled);
   assert.ok(!result.plain.includes('tpr='), result.plain);
   assert.equal(result.src, 'window.__stackSite = new Error().stack;');
   await context.close();
