@@ -101,3 +101,6 @@ python3 "$ROOT/scripts/bundle.py" "$PKG" "$CRATE_DIR/dist/tpr-auditor.js"
 
 # The on-wiki gadget (dist/gadget/): ES2017 check, size budget, installation material.
 "$ROOT/scripts/build-gadget.sh" "$PKG" "$CRATE_DIR/dist/gadget"
+
+# The browser extension (dist/extension/{chromium,firefox}/ and a zip per browser).
+"$ROOT/scripts/build-extension.sh" "$PKG" "$CRATE_DIR/dist/extension"

@@ -4,8 +4,10 @@ bootstrap, wasm-bindgen's no-modules glue, the optimised .wasm as base64, and th
 inside one function so that nothing but `window.tprAuditor` (and the bootstrap's symbol-keyed
 handle) becomes visible to the page.
 
-usage: bundle.py PKG_DIR OUT_FILE [--options JSON]
+usage: bundle.py PKG_DIR OUT_FILE [--options JSON] [--prelude FILE]
   --options JSON   a TPR_OPTIONS object literal baked in (e.g. '{"packaging":"gadget"}')
+  --prelude FILE   packaging code placed inside the closure between the glue and the loader
+                   (the extension's extension/page/prelude.js, which defines TPR_EXTENSION)
 """
 import base64
 import json
@@ -21,8 +23,16 @@ def main(argv):
     pkg = pathlib.Path(argv[1])
     out = pathlib.Path(argv[2])
     options = None
-    if len(argv) >= 5 and argv[3] == "--options":
-        options = json.loads(argv[4])
+    prelude = ""
+    rest = argv[3:]
+    while rest:
+        if len(rest) >= 2 and rest[0] == "--options":
+            options = json.loads(rest[1])
+        elif len(rest) >= 2 and rest[0] == "--prelude":
+            prelude = pathlib.Path(rest[1]).read_text(encoding="utf-8")
+        else:
+            sys.exit(__doc__)
+        rest = rest[2:]
     cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
     version = next(
         line.split('"')[1] for line in cargo.splitlines() if line.startswith("version = ")
@@ -42,6 +52,8 @@ def main(argv):
         f"const TPR_VERSION = {json.dumps(version)};\n",
         f"const TPR_OPTIONS = {json.dumps(options)};\n" if options is not None else "",
         f'const TPR_WASM_BASE64 = "{base64.b64encode(wasm).decode("ascii")}";\n',
+        prelude,
+        "\n;\n" if prelude else "",
         loader,
         "\n})();\n",
     ]

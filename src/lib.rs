@@ -22,6 +22,7 @@ pub mod carried;
 pub mod classify;
 pub mod consent;
 pub mod events;
+pub mod extension;
 pub mod json;
 pub mod model;
 pub mod psl;

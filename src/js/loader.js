@@ -13,6 +13,10 @@
  *   storage                      where consent is kept: auto (default), user-options,
  *                                local-storage, memory (src/web/store.rs)
  *   lang                         the panel's language (default: the wiki's user language)
+ * The extension's prelude (extension/page/prelude.js, bundled with --prelude) defines
+ * `TPR_EXTENSION` {store, fallback(api, handle, error), started(api)}: its `store` becomes
+ * the consent store (the loader waits for `store.ready`), `fallback` takes over when the core
+ * cannot start in the page (status 'remote', `ready` resolves), `started` is told when it did.
  *
  * Failure (no WebAssembly, CSP refusing compilation, a bug) never breaks the page: the hooks
  * keep letting requests through (audit), `tprAuditor.status` becomes 'failed' with `error`,
@@ -25,7 +29,7 @@
  * that shares `load.php` batches with the gadgets it watches, so no URL prefix names it; the
  * module running this very code is passed as `ownModules` and its frames are never a source.
  */
-(function tprAuditorLoader(global, init, b64, version, given) {
+(function tprAuditorLoader(global, init, b64, version, given, ext) {
   'use strict';
   if (!global || !global.document) return;
   const handle = global[Symbol.for('tpr-auditor.bootstrap')];
@@ -110,6 +114,17 @@
   }
 
   function fail(e) {
+    // The extension (TPR_EXTENSION, extension/page/prelude.js) can run the core in its own
+    // context instead, fed with the bootstrap's observations: the page API keeps working.
+    if (ext && typeof ext.fallback === 'function') {
+      try {
+        if (ext.fallback(api, handle, String(e && e.message !== undefined ? e.message : e))) {
+          api.status = 'remote';
+          resolveReady(api);
+          return;
+        }
+      } catch (x) { /* no fallback after all: fail as usual */ }
+    }
     api.status = 'failed';
     api.error = String(e && e.message !== undefined ? e.message : e);
     try { global.console.warn('TPR Auditor could not start its core: ' + api.error); } catch (x) { /* no console */ }
@@ -125,6 +140,9 @@
   } catch (e) { fail(e); return; }
 
   init({ module_or_path: bytes }).then(function () {
+    // The extension's consent store answers load() once storage.sync was read.
+    return ext && ext.store && ext.store.ready;
+  }).then(function () {
     api.runtime = init.installPage(api, {
       packaging: options.packaging || 'page',
       consent: typeof options.consent === 'string' ? options.consent : undefined,
@@ -132,10 +150,13 @@
       storage: typeof options.storage === 'string' ? options.storage : undefined,
       lang: typeof options.lang === 'string' ? options.lang : undefined,
       ownPrefixes: ownPrefixes,
+      store: ext && ext.store ? ext.store : undefined,
       ownModules: ownModules,
     });
     api.status = 'running';
+    if (ext && typeof ext.started === 'function') ext.started(api);
     resolveReady(api);
   }).catch(fail);
 })(typeof window !== 'undefined' ? window : undefined, wasm_bindgen, TPR_WASM_BASE64, TPR_VERSION,
-  typeof TPR_OPTIONS !== 'undefined' ? TPR_OPTIONS : null);
+  typeof TPR_OPTIONS !== 'undefined' ? TPR_OPTIONS : null,
+  typeof TPR_EXTENSION !== 'undefined' ? TPR_EXTENSION : null);

@@ -16,9 +16,11 @@ use serde::Serialize;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
 
+mod extension;
 mod page;
 pub mod panel;
 mod store;
+pub use extension::RemoteSession;
 pub use page::{install_page, PageRuntime};
 
 #[wasm_bindgen(start)]

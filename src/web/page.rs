@@ -1125,4 +1125,18 @@ impl PageRuntime {
         let handle = self.state.borrow().handle.clone();
         call0(&handle, "stats")
     }
+
+    /// A sighting by the extension's network layer (`observedBy: "network"`, issue 5/7 item
+    /// 4): merged into the hook's event for the same request, or a new event with the honest
+    /// source `page` (CSS-referenced and parser-inserted loads). Returns what the sink returns
+    /// (`proceed` / `block`); other observers are refused.
+    pub fn observe(&self, obs: JsValue) -> Result<JsValue, JsValue> {
+        let by = get(&obs, "observedBy")?.as_string();
+        if by.as_deref() != Some("network") {
+            return Err(
+                js_sys::Error::new("observe(obs): only observedBy 'network' is accepted").into(),
+            );
+        }
+        Ok(on_observation(&self.state, obs))
+    }
 }

@@ -1,0 +1,277 @@
+/*
+ * TPR Auditor extension — background (issue 5/7 items 3, 4, 5). Shared by Chromium (service
+ * worker: service-worker.js imports it) and Firefox (event page). Listeners are registered
+ * synchronously at the top level, as both require.
+ *
+ *   Badge         per tab: the sum over its frames of unconsented + blocked third-party
+ *                 requests (events of party `third` or `cloud` whose decision is
+ *                 `unconsented` or `blocked`), as each frame's auditor reports it.
+ *   Network       webRequest.onBeforeRequest (non-blocking) sees every request of every tab;
+ *                 each sub-resource request goes to the frame that made it as an observation
+ *                 with observedBy 'network', which the page core merges with the hook's event
+ *                 for the same URL or records as an event of its own (CSS-referenced images
+ *                 and fonts, parser-inserted loads, redirects). Frames not ready yet get
+ *                 theirs when they say so ('frame-ready'). DNR-blocked requests that
+ *                 onBeforeRequest did not report come from onErrorOccurred.
+ *   CSP header    webRequest.onHeadersReceived of main_frame / sub_frame: the page's own
+ *                 Content-Security-Policy, handed to the frame for the panel and the popup.
+ *   Consent       storage.sync (chunked, see common.js), mirrored joined into storage.local
+ *                 for the content scripts; changes from other devices are mirrored too.
+ *   Enforcement   in block mode, the consent list compiled by the core (compileDnr) into
+ *                 declarativeNetRequest session rules for the wikis; recompiled when consent
+ *                 or the wiki list changes; removed when the mode is left.
+ *   Wikis         user-added wikis get the content scripts through
+ *                 scripting.registerContentScripts (the manifest covers Wikimedia).
+ */
+'use strict';
+
+const api = chrome;
+const tabs = new Map(); // tabId -> {frames: Map(frameId -> Frame)}
+let dnrActive = false;
+const seenRequests = new Set();
+const MAX_PENDING = 5000;
+
+function tabState(tabId) {
+  let t = tabs.get(tabId);
+  if (!t) { t = { frames: new Map() }; tabs.set(tabId, t); }
+  return t;
+}
+
+function frameState(tabId, frameId) {
+  const t = tabState(tabId);
+  let f = t.frames.get(frameId);
+  if (!f) {
+    f = { pending: [], ready: false, absent: false, csp: null, summary: null, flush: null, network: 0 };
+    t.frames.set(frameId, f);
+  }
+  return f;
+}
+
+// ---- network ground truth -----------------------------------------------------------
+const CHANNELS = {
+  script: 'script', stylesheet: 'style', image: 'img', imageset: 'img', font: 'font-face',
+  xmlhttprequest: 'fetch', ping: 'beacon', beacon: 'beacon', media: 'media', sub_frame: 'frame',
+  object: 'object', object_subrequest: 'object', websocket: 'websocket', web_manifest: 'preload',
+  other: 'other',
+};
+
+function record(details) {
+  if (details.tabId < 0 || details.type === 'main_frame' || details.type === 'csp_report') return;
+  const url = details.url;
+  if (!/^(https?|wss?):/i.test(url)) return;
+  const channel = CHANNELS[details.type] || 'other';
+  // A frame's own document request belongs to the frame that embeds it.
+  const frameId = details.type === 'sub_frame' ? details.parentFrameId : details.frameId;
+  if (frameId < 0) return;
+  const f = frameState(details.tabId, frameId);
+  f.network++;
+  f.pending.push({
+    kind: 'request', channel: channel, url: url, method: details.method || 'GET',
+    timeStamp: details.timeStamp, observedBy: 'network', blockedBy: null, realm: 'top',
+    path: 'webRequest', enforceable: dnrActive, canHold: false, stack: null,
+  });
+  if (f.pending.length > MAX_PENDING) f.pending.splice(0, f.pending.length - MAX_PENDING);
+  scheduleFlush(details.tabId, frameId, f);
+}
+
+function scheduleFlush(tabId, frameId, f) {
+  if (f.flush || f.absent) return;
+  f.flush = setTimeout(function () {
+    f.flush = null;
+    const list = f.pending.splice(0);
+    if (!list.length) return;
+    api.tabs.sendMessage(tabId, { type: 'network', data: { list: list } }, { frameId: frameId }).catch(function () {
+      // No auditor in that frame (yet): keep them for its 'frame-ready'.
+      f.pending = list.concat(f.pending);
+      if (!f.ready) f.absent = true;
+    });
+  }, 60);
+}
+
+api.webRequest.onBeforeRequest.addListener(function (details) {
+  if (details.tabId >= 0 && details.type === 'main_frame') {
+    tabs.delete(details.tabId);
+    setBadge(details.tabId, 0);
+  } else if (details.tabId >= 0 && details.type === 'sub_frame') {
+    const t = tabs.get(details.tabId);
+    if (t) t.frames.delete(details.frameId); // a new document in that frame
+  }
+  seenRequests.add(details.requestId);
+  if (seenRequests.size > 20000) seenRequests.clear();
+  record(details);
+}, { urls: ['<all_urls>'] });
+
+api.webRequest.onErrorOccurred.addListener(function (details) {
+  if (seenRequests.has(details.requestId)) return;
+  if (!/BLOCKED_BY_CLIENT|NS_ERROR_ABORT/i.test(details.error || '')) return;
+  record(details);
+}, { urls: ['<all_urls>'] });
+
+api.webRequest.onHeadersReceived.addListener(function (details) {
+  if (details.tabId < 0) return;
+  const values = (details.responseHeaders || [])
+    .filter(function (h) { return h.name.toLowerCase() === 'content-security-policy'; })
+    .map(function (h) { return h.value; });
+  const f = frameState(details.tabId, details.frameId);
+  f.csp = values.length ? values.join(', ') : null;
+}, { urls: ['<all_urls>'], types: ['main_frame', 'sub_frame'] }, ['responseHeaders']);
+
+api.tabs.onRemoved.addListener(function (tabId) { tabs.delete(tabId); });
+
+// ---- badge ------------------------------------------------------------------------
+function setBadge(tabId, count) {
+  const text = count > 0 ? String(count > 999 ? '999+' : count) : '';
+  api.action.setBadgeText({ tabId: tabId, text: text }).catch(function () { /* tab gone */ });
+  if (count > 0) {
+    api.action.setBadgeBackgroundColor({ tabId: tabId, color: '#d73333' }).catch(function () { /* tab gone */ });
+    api.action.setTitle({ tabId: tabId, title: api.i18n.getMessage('badgeTitle', [String(count)]) }).catch(function () { /* tab gone */ });
+  }
+}
+
+function tabCount(tabId) {
+  const t = tabs.get(tabId);
+  if (!t) return 0;
+  let n = 0;
+  t.frames.forEach(function (f) { if (f.summary && typeof f.summary.count === 'number') n += f.summary.count; });
+  return n;
+}
+
+// ---- messages from content scripts, the popup and the options page ---------------------
+api.runtime.onMessage.addListener(function (msg, sender, reply) {
+  if (!msg || typeof msg.type !== 'string') return false;
+  const tabId = sender.tab ? sender.tab.id : -1;
+  const frameId = typeof sender.frameId === 'number' ? sender.frameId : 0;
+  switch (msg.type) {
+    case 'frame-ready': {
+      if (tabId < 0) return false;
+      const f = frameState(tabId, frameId);
+      f.ready = true;
+      f.absent = false;
+      f.remote = !!(msg.data && msg.data.remote);
+      const list = f.pending.splice(0);
+      reply({ csp: f.csp, network: list, dnr: dnrActive });
+      return false;
+    }
+    case 'summary': {
+      if (tabId < 0) return false;
+      frameState(tabId, frameId).summary = msg.data || null;
+      setBadge(tabId, tabCount(tabId));
+      return false;
+    }
+    case 'save-consent':
+      TPR.saveConsent(String(msg.text || ''), true).then(function () { reply({ ok: true }); },
+        function (e) { reply({ error: e.message }); });
+      return true;
+    case 'set-mode':
+      setMode(msg.mode).then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
+      return true;
+    case 'core-host':
+      PLATFORM.ensureCoreHost().then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
+      return true;
+    case 'tab-summary': {
+      const t = tabs.get(msg.tabId);
+      const frames = [];
+      if (t) t.frames.forEach(function (f, id) { frames.push({ frameId: id, summary: f.summary, csp: f.csp, network: f.network, ready: f.ready }); });
+      reply({ count: tabCount(msg.tabId), frames: frames, dnr: dnrActive });
+      return false;
+    }
+    case 'dnr-state':
+      api.declarativeNetRequest.getSessionRules().then(function (rules) { reply({ active: dnrActive, rules: rules }); });
+      return true;
+    case 'wikis-changed':
+      applyWikis().then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
+      return true;
+    default:
+      return false;
+  }
+});
+
+async function setMode(mode) {
+  if (mode !== 'audit' && mode !== 'ask' && mode !== 'block') throw new Error('unknown mode ' + mode);
+  let text = null;
+  try { text = await TPR.storedConsent(); } catch (e) { text = null; }
+  const doc = JSON.parse(text === null ? '{"version":1}' : text);
+  doc.mode = mode;
+  await TPR.saveConsent(JSON.stringify(doc), false);
+}
+
+// ---- consent mirror and DNR rules ----------------------------------------------------
+async function mirror() {
+  let text;
+  try {
+    text = await TPR.storedConsent();
+  } catch (e) {
+    return; // another device is still syncing its chunks: wait for the rest
+  }
+  const got = await api.storage.local.get('consentText');
+  if (text !== null && got.consentText !== text) await api.storage.local.set({ consentText: text });
+}
+
+async function wikiDomains() {
+  const w = await TPR.core();
+  const s = await TPR.settings();
+  const domains = w.wikimediaDomains();
+  for (const origin of s.wikis) {
+    try { domains.push(new URL(origin).hostname); } catch (e) { /* skip */ }
+  }
+  return domains;
+}
+
+async function applyDnr() {
+  const w = await TPR.core();
+  const got = await api.storage.local.get('consentText');
+  const text = typeof got.consentText === 'string' ? got.consentText : '{"version":1}';
+  let rules = [];
+  try {
+    rules = w.compileDnr(text, await wikiDomains(), 1);
+  } catch (e) {
+    await TPR.recordError('rules', e.message);
+    rules = [];
+  }
+  const existing = await api.declarativeNetRequest.getSessionRules();
+  await api.declarativeNetRequest.updateSessionRules({
+    removeRuleIds: existing.map(function (r) { return r.id; }),
+    addRules: rules,
+  });
+  dnrActive = rules.length > 0;
+}
+
+async function applyWikis() {
+  const s = await TPR.settings();
+  const matches = s.wikis.map(TPR.wikiPattern);
+  const registered = await api.scripting.getRegisteredContentScripts();
+  const same = registered.length === (matches.length ? 2 : 0) && registered.every(function (r) {
+    return JSON.stringify((r.matches || []).slice().sort()) === JSON.stringify(matches.slice().sort());
+  });
+  if (same) { await applyDnr(); return; }
+  const ids = registered.map(function (r) { return r.id; });
+  if (ids.length) await api.scripting.unregisterContentScripts({ ids: ids });
+  if (matches.length) {
+    await api.scripting.registerContentScripts([
+      { id: 'wiki-isolated', matches: matches, js: ['bridge.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED' },
+      { id: 'wiki-main', matches: matches, js: ['page.js'], runAt: 'document_start', allFrames: true, world: 'MAIN' },
+    ]);
+  }
+  await applyDnr();
+}
+
+let queue = Promise.resolve();
+function serially(fn) {
+  queue = queue.then(fn).catch(function (e) { return TPR.recordError('background', e && e.message); });
+  return queue;
+}
+
+api.storage.onChanged.addListener(function (changes, area) {
+  const keys = Object.keys(changes);
+  if (area === 'sync' && keys.some(function (k) { return k === 'consent' || k.indexOf('consent.') === 0; })) {
+    serially(mirror);
+  }
+  if (area === 'sync' && changes.settings) serially(applyWikis);
+  if (area === 'local' && changes.consentText) serially(applyDnr);
+});
+
+// Every start of the background (install, browser start, wake-up): state from storage.
+serially(async function () {
+  await mirror();
+  await applyWikis();
+});

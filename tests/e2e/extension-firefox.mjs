@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// End-to-end test of the browser extension in headless Firefox ESR (issue 5/7 item 9).
+//
+//   node tests/e2e/extension-firefox.mjs   (after scripts/build.sh, which builds dist/extension/)
+//
+// geckodriver (tests/e2e/lib/webdriver.mjs) starts Firefox with network.dns.forceResolve =
+// 127.0.0.1 (every name is this machine) and accepts the tiny wiki's self-signed certificate;
+// the packaged add-on (dist/extension/tpr-auditor-firefox-*.zip) is installed as a temporary
+// add-on with POST /session/{id}/moz/addon/install {path, temporary: true}. Then the wiki
+// page (tests/e2e/lib/extension-wiki.mjs) is opened and checked:
+//   1. the auditor exists before the page's first script and its core runs (packaging
+//      extension);
+//   2. the gadget's fetch is attributed to the gadget; its script load and the parser-inserted
+//      image are reported;
+//   3. the network layer (webRequest) reports too: the CSS-referenced image has observedBy
+//      'network';
+//   4. consent reaches the page from storage (the extension's store, not memory).
+// Ends with "N passed, N failed"; exit status 1 if any check failed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBrowser } from './lib/webdriver.mjs';
+import { startWiki, GADGET, GADGET_NAME } from './lib/extension-wiki.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.join(ROOT, 'dist', 'extension');
+const T0 = Date.now();
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail) {
+  if (ok) { passed++; console.log(`ok   ${name}`); } else { failed++; console.log(`FAIL ${name}${detail !== undefined ? `\n     ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`); }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const zip = fs.existsSync(DIST) && fs.readdirSync(DIST).find((f) => /^tpr-auditor-firefox-.*\.zip$/.test(f));
+if (!zip) {
+  console.log(`FAIL no Firefox package in ${DIST}: run scripts/build.sh`);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+const wiki = await startWiki();
+let wd;
+try {
+  wd = await startBrowser('firefox', {
+    acceptInsecureCerts: true,
+    prefs: { 'network.dns.forceResolve': '127.0.0.1', 'network.proxy.type': 0, 'network.stricttransportsecurity.preloadlist': false },
+  });
+  const id = await wd.cmd('POST', '/moz/addon/install', { path: path.join(DIST, zip), temporary: true });
+  check('the add-on installs as a temporary add-on', typeof id === 'string' && id.startsWith('tpr-auditor@'), id);
+  await sleep(1500); // the background page starts, mirrors storage, registers nothing else
+  await wd.setTimeouts({ script: 20000, pageLoad: 20000 });
+  await wd.navigate(wiki.W() + '/wiki/Test');
+  const state = await wd.executeAsync(`const done = arguments[arguments.length - 1];
+    const start = Date.now();
+    (function poll() {
+      const a = window.tprAuditor;
+      if (a && a.status === 'running' && window.gadgetDone !== undefined) {
+        a.settled().then(() => setTimeout(() => a.settled().then(() => done({
+          first: window.auditorFirst, status: a.status, report: a.report(), storage: a.consent.storage() })), 1500));
+      } else if (a && a.status === 'failed') {
+        done({ status: a.status, error: a.error, first: window.auditorFirst });
+      } else if (Date.now() - start > 15000) {
+        done({ status: a ? a.status : 'absent', first: window.auditorFirst, gadget: window.gadgetDone });
+      } else setTimeout(poll, 100);
+    })();`);
+  check('1. the auditor exists before the first page script', state.first && state.first.api && state.first.handle, state.first);
+  check('1. its core runs in the page', state.status === 'running', { status: state.status, error: state.error });
+  const r = state.report || { events: [] };
+  check('1. packaging extension', r.packaging === 'extension', r.packaging);
+  const ev = (url) => r.events.filter((e) => e.url === url);
+  const f = ev(wiki.T('api', '/data.json?q=1'));
+  check('2. the gadget fetch is attributed to the gadget', f.length === 1 && f[0].source.kind === 'user-script' && f[0].source.name === GADGET_NAME,
+    f.map((e) => e.source));
+  const s = ev(wiki.W() + GADGET);
+  check('2. the gadget script load is reported', s.length === 1 && s[0].channel === 'script', s.map((e) => [e.channel, e.observedBy]));
+  const img = ev(wiki.T('img', '/parser.png'));
+  check('2. the parser-inserted image is reported', img.length === 1 && img[0].directive === 'img-src', img.map((e) => [e.channel, e.observedBy]));
+  const bg = ev(wiki.T('img', '/css-bg.png'));
+  check('3. the network layer reports (CSS background image observedBy network)', bg.length === 1 && bg[0].observedBy.includes('network'),
+    bg.map((e) => e.observedBy));
+  check('4. consent is kept by the extension (external store)', state.storage === 'external', state.storage);
+} catch (e) {
+  check('the test ran to its end', false, String(e && e.stack || e));
+} finally {
+  if (wd) await wd.quit();
+  await wiki.close();
+}
+console.log(`extension e2e (Firefox) in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
