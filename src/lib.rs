@@ -13,6 +13,7 @@
 //! | [`assess`] | §3, §7, §8 | the per-request pipeline: classify, detect, decide |
 //! | [`attribution`] | §6 | stack parsing and MediaWiki source resolution |
 //! | [`events`] | §4, §8 | the page's event log: merge observers, fold repeats, summary |
+//! | `scanner` | §3, §4 | static scan of gadget JavaScript/CSS: what it *can* contact (feature `scanner`) |
 //!
 //! The WebAssembly API lives in `web` (only on `wasm32`) and is a thin layer over these.
 
@@ -26,6 +27,8 @@ pub mod extension;
 pub mod json;
 pub mod model;
 pub mod psl;
+#[cfg(feature = "scanner")]
+pub mod scanner;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
