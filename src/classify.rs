@@ -200,17 +200,42 @@ impl PageContext {
     }
 
     /// Same host and port (ws/wss count as http/https of the same host), or, on a wiki outside
-    /// every preset, any host of the page's registrable domain (SPEC §3).
+    /// every preset, any host of the page's registrable domain (SPEC §3), the page's own host
+    /// on another port included.
     fn is_first(&self, url: &Url, host: &str, site: &str) -> bool {
-        if host == self.host && url.port_or_known_default() == self.port {
-            return true;
-        }
-        if host == self.host && matches!(url.scheme(), "ws" | "wss" | "http" | "https") {
+        if host == self.host {
+            if url.port_or_known_default() == self.port {
+                return true;
+            }
             // ws://host (port 80) vs https://host (port 443): the same server by every
-            // practical measure; ports that differ explicitly stay distinct above.
-            return url.port().is_none() && self.url.port().is_none();
+            // practical measure.
+            if matches!(url.scheme(), "ws" | "wss" | "http" | "https")
+                && url.port().is_none()
+                && self.url.port().is_none()
+            {
+                return true;
+            }
         }
         self.preset.is_none() && self.site.as_deref() == Some(site)
+    }
+
+    /// CSP sources for the first party beyond `'self'`: on a wiki outside every preset, every
+    /// host of the page's registrable domain on any port, over http(s) and ws(s) (an insecure
+    /// scheme admits its secure one, and browsers never let `http` admit `ws`). Empty on a
+    /// preset wiki, where the first party is the page's own origin (`'self'`).
+    pub fn first_party_csp_sources(&self) -> Vec<String> {
+        let Some(site) = self.site.as_deref() else {
+            return Vec::new();
+        };
+        if self.preset.is_some() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for scheme in ["http", "ws"] {
+            out.push(format!("{scheme}://{site}:*"));
+            out.push(format!("{scheme}://*.{site}:*"));
+        }
+        out
     }
 }
 

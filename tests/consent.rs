@@ -429,8 +429,8 @@ fn matching_self_schemes_ports_paths_and_websockets() {
     );
     assert_eq!(
         c("wss://stream.example/feed"),
-        idx(5),
-        "scheme-less: page scheme, upgraded to wss"
+        none,
+        "scheme-less: the page scheme (https), which browsers never widen to wss"
     );
     assert_eq!(
         c("ws://stream.example/feed"),
@@ -442,8 +442,13 @@ fn matching_self_schemes_ports_paths_and_websockets() {
         idx(6),
         "http source admits https"
     );
-    assert_eq!(c("ws://old.example/"), idx(6), "http source admits ws");
-    assert_eq!(c("wss://OLD.example:443/"), idx(6));
+    assert_eq!(
+        c("ws://old.example/"),
+        none,
+        "http source does not admit ws"
+    );
+    assert_eq!(c("wss://OLD.example:443/"), none);
+    assert_eq!(c("https://OLD.example:443/"), idx(6));
     // On an http page a scheme-less source means http (and its upgrades).
     let http = Ask::new("http://stream.example/", Directive::ConnectSrc).page("http://localhost/");
     assert_eq!(http.to(&l).rule, idx(5));

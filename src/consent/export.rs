@@ -58,10 +58,18 @@ impl ConsentList {
     /// Sources are validated CSP source expressions (no whitespace, `;` or `,`), so they
     /// cannot break the header.
     pub fn to_csp_header(&self) -> String {
+        self.to_csp_header_with(&[])
+    }
+
+    /// [`Self::to_csp_header`] with `first_party` sources (see
+    /// [`crate::classify::PageContext::first_party_csp_sources`]) added to every directive
+    /// when the `first` default is `allow`: what that default admits beyond `'self'`.
+    pub fn to_csp_header_with(&self, first_party: &[String]) -> String {
+        let first_allowed = self.defaults.first == crate::model::Verdict::Allow;
         Directive::ALL
             .iter()
             .map(|&d| {
-                let sources: BTreeSet<&str> = self
+                let mut sources: BTreeSet<&str> = self
                     .rules
                     .iter()
                     .filter(|r| r.decision == crate::model::Verdict::Allow)
@@ -69,6 +77,9 @@ impl ConsentList {
                     .map(|r| r.source.as_str())
                     .filter(|s| !s.eq_ignore_ascii_case("'self'"))
                     .collect();
+                if first_allowed {
+                    sources.extend(first_party.iter().map(String::as_str));
+                }
                 let mut parts = vec![d.as_str(), "'self'"];
                 parts.extend(sources);
                 parts.join(" ")

@@ -142,17 +142,12 @@ impl SourceExpr {
     }
 }
 
-/// CSP3 "scheme-part match": the source's scheme admits the same scheme and its secure and
-/// WebSocket counterparts, never a downgrade (`https` does not admit `http`).
+/// Scheme-part match as Chromium and Firefox enforce it: the same scheme, or the secure
+/// counterpart of an insecure one (`http` admits `https`, `ws` admits `wss`); never a
+/// downgrade, and never across http and ws (an `https` source does not admit `wss`, a `ws`
+/// source does not admit `http`). `'self'` has its own, wider rule ([`matches_self`]).
 fn scheme_matches(source: &str, url: &str) -> bool {
-    source == url
-        || matches!(
-            (source, url),
-            ("http", "https" | "ws" | "wss")
-                | ("https", "wss")
-                | ("ws", "wss" | "http" | "https")
-                | ("wss", "https")
-        )
+    source == url || matches!((source, url), ("http", "https") | ("ws", "wss"))
 }
 
 fn is_secure(scheme: &str) -> bool {
@@ -185,7 +180,7 @@ impl HostSource {
         let Some(host) = url.host_str() else {
             return false;
         };
-        let host = host.strip_suffix('.').unwrap_or(host);
+        // A trailing dot is part of the host: browsers do not match `a.org.` to `a.org`.
         let host_ok = match &self.host {
             HostPattern::Any => true,
             HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
@@ -240,12 +235,14 @@ fn path_matches(source: &str, url_path: &str) -> bool {
     let url_path = url_path.strip_prefix('/').unwrap_or(url_path);
     let mut wanted: Vec<&str> = source.split('/').collect();
     let prefix = source.is_empty() || source.ends_with('/');
-    if prefix {
-        wanted.pop();
-    }
     let got: Vec<&str> = url_path.split('/').collect();
+    // CSP3 §6.7.2.12 counts the source's pieces before dropping the empty one after its
+    // trailing '/', so `/v1/` does not match `/v1`.
     if wanted.len() > got.len() || (!prefix && wanted.len() != got.len()) {
         return false;
+    }
+    if prefix {
+        wanted.pop();
     }
     wanted
         .iter()
@@ -359,7 +356,12 @@ fn check_host(host: &str) -> Result<HostPattern, String> {
     if name.contains('*') || (!wildcard && host.starts_with('*')) {
         return Err("'*' may only stand for a whole host or start it as \"*.\"".to_string());
     }
-    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.ends_with('.') {
+        return Err(
+            "a trailing dot is not part of a CSP host (browsers match it to nothing or only to \"host.\"); write the host without it"
+                .to_string(),
+        );
+    }
     if let Some(c) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
@@ -474,6 +476,8 @@ mod tests {
             ("1http://a.org", "not a valid scheme"),
             ("https://", "host is missing"),
             ("a..b.org", "empty label"),
+            ("https://a.org.", "trailing dot"),
+            ("*.a.org.:443", "trailing dot"),
         ] {
             let err = SourceExpr::parse(raw).expect_err(raw);
             assert!(err.contains(reason), "{raw:?}: {err}");
@@ -486,16 +490,33 @@ mod tests {
         assert!(m("https://*.toolforge.org", "https://a.b.toolforge.org/"));
         assert!(!m("https://*.toolforge.org", "https://toolforge.org/"));
         assert!(!m("https://*.toolforge.org", "https://eviltoolforge.org/"));
+        assert!(
+            !m("https://*.toolforge.org", "https://x.toolforge.org./"),
+            "a trailing dot is part of the host"
+        );
         assert!(m(
             "HTTPS://Fonts.GoogleAPIs.com",
             "https://fonts.googleapis.com/css"
         ));
         // Scheme-less sources take the page scheme, upgrades allowed, downgrades not.
         assert!(m("example.org", "https://example.org/"));
-        assert!(m("example.org", "wss://example.org/"));
+        assert!(
+            !m("example.org", "wss://example.org/"),
+            "https does not admit wss"
+        );
         assert!(!m("example.org", "http://example.org/"));
         assert!(m("http://example.org", "https://example.org/"));
-        assert!(m("https://example.org", "wss://example.org/s"));
+        assert!(!m("https://example.org", "wss://example.org/s"));
+        assert!(
+            !m("http://example.org", "ws://example.org/s"),
+            "http does not admit ws"
+        );
+        assert!(
+            !m("ws://example.org", "https://example.org/"),
+            "ws does not admit http(s)"
+        );
+        assert!(!m("wss://example.org", "https://example.org/"));
+        assert!(m("ws://example.org", "wss://example.org/s"));
         assert!(!m("https://example.org", "ws://example.org/s"));
         assert!(m("http:", "https://any.example/"));
         assert!(!m("https:", "http://any.example/"));
@@ -508,6 +529,11 @@ mod tests {
         // Paths.
         assert!(m("https://a.org/v1/", "https://a.org/v1/x/y"));
         assert!(!m("https://a.org/v1/", "https://a.org/v2/x"));
+        assert!(
+            !m("https://a.org/v1/", "https://a.org/v1"),
+            "a prefix needs its trailing slash"
+        );
+        assert!(m("https://a.org/", "https://a.org/"));
         assert!(m("https://a.org/lib.js", "https://a.org/lib.js?x=1"));
         assert!(!m("https://a.org/lib.js", "https://a.org/lib.js/more"));
         assert!(!m("https://a.org/Lib.js", "https://a.org/lib.js"));

@@ -202,7 +202,7 @@ impl Core {
         let consent = self.auditor.consent();
         match format {
             "json" => Ok(consent.to_json()),
-            "csp" => Ok(consent.to_csp_header()),
+            "csp" => Ok(consent.to_csp_header_with(&self.auditor.page().first_party_csp_sources())),
             "declaration" => serde_json::to_string_pretty(&consent.per_gadget_declaration(&[]))
                 .map_err(|e| JsError::new(&e.to_string())),
             "table" => Ok(consent.to_table()),

@@ -778,7 +778,9 @@ fn export(st: &State, format: &str) -> Result<String, String> {
     let list = st.session.auditor().consent();
     match format {
         "json" => Ok(list.to_json()),
-        "csp" => Ok(list.to_csp_header()),
+        "csp" => {
+            Ok(list.to_csp_header_with(&st.session.auditor().page().first_party_csp_sources()))
+        }
         "table" => Ok(list.to_table()),
         "declaration" => {
             let seen = crate::events::seen_loads(st.session.events());
