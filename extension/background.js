@@ -163,7 +163,7 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
         function (e) { reply({ error: e.message }); });
       return true;
     case 'set-mode':
-      setMode(msg.mode).then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
+      serially(function () { return setMode(msg.mode); }).then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
       return true;
     case 'core-host':
       PLATFORM.ensureCoreHost().then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
@@ -179,7 +179,7 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       api.declarativeNetRequest.getSessionRules().then(function (rules) { reply({ active: dnrActive, rules: rules }); });
       return true;
     case 'wikis-changed':
-      applyWikis().then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
+      serially(applyWikis).then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
       return true;
     default:
       return false;
@@ -255,6 +255,8 @@ async function applyWikis() {
   await applyDnr();
 }
 
+// Storage changes, messages and start-up all change the same browser state (registered
+// scripts, session rules): one change at a time.
 let queue = Promise.resolve();
 function serially(fn) {
   queue = queue.then(fn).catch(function (e) { return TPR.recordError('background', e && e.message); });

@@ -3,6 +3,7 @@
 dist/extension/{chromium,firefox}/ plus one zip per browser, from the already built pkg/.
 
 usage: build_extension.py PKG_DIR OUT_DIR
+       build_extension.py --check OUT_DIR     (only the manifest check of a built OUT_DIR)
 
 Per browser:
   manifest.json   extension/manifest.base.json with extension/manifest.<browser>.json merged
@@ -18,6 +19,7 @@ Then checks the manifests (check_manifest) and writes tpr-auditor-<browser>-<ver
 """
 import json
 import pathlib
+import re
 import shutil
 import struct
 import subprocess
@@ -175,8 +177,8 @@ def check_manifest(browser, m, out):
         if not gecko.get("id"):
             problems.append("Firefox needs browser_specific_settings.gecko.id")
         smv = gecko.get("strict_min_version", "0")
-        if int(smv.split(".")[0]) < 128:
-            problems.append("world MAIN content scripts need Firefox 128")
+        if int(smv.split(".")[0]) < 140:
+            problems.append("world MAIN content scripts need Firefox 128, the data collection declaration 140")
         if "data_collection_permissions" not in gecko:
             problems.append("Firefox needs the data collection declaration")
         if "scripts" not in m.get("background", {}):
@@ -196,7 +198,6 @@ def check_manifest(browser, m, out):
     # Every __MSG_x__ has a message.
     messages = json.loads((out / "_locales/en/messages.json").read_text(encoding="utf-8"))
     text = json.dumps(m)
-    import re
     for key in re.findall(r"__MSG_(\w+)__", text):
         if key not in messages:
             problems.append(f"message {key} is not in _locales/en")
@@ -247,7 +248,22 @@ def build(pkg, out_root):
     return 1 if failed else 0
 
 
+def check_built(out_root):
+    failed = False
+    for browser in BROWSERS:
+        out = out_root / browser
+        m = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        problems = check_manifest(browser, m, out)
+        for p in problems:
+            print(f"check-extension: {browser}: {p}", file=sys.stderr)
+        print(f"check-extension: {browser}: manifest check {'FAILED' if problems else 'ok'}")
+        failed |= bool(problems)
+    return 1 if failed else 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 3:
         sys.exit(__doc__)
+    if sys.argv[1] == "--check":
+        sys.exit(check_built(pathlib.Path(sys.argv[2])))
     sys.exit(build(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])))

@@ -120,8 +120,10 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
   const networkQueue = [];
   let pageCsp = null;
   let networkSeen = 0;
+  const networkUrls = []; // the first 5,000, for checks against the report (tests, support)
   function feedNetwork(obs) {
     networkSeen++;
+    if (networkUrls.length < 5000) networkUrls.push(obs.url);
     obs.t = typeof obs.timeStamp === 'number' ? obs.timeStamp - timeOrigin : 0;
     delete obs.timeStamp;
     if (remote) { remote.observe(obs); return; }
@@ -183,6 +185,8 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
     pageCsp: function () { return pageCsp; },
     /** Requests of this frame the browser's network layer reported so far. */
     networkSeen: function () { return networkSeen; },
+    /** The URLs the network layer reported (the first 5,000). */
+    networkUrls: function () { return networkUrls.slice(); },
     /** The last consent save that failed, or null. */
     saveError: function () { return lastSaveError; },
   });

@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// The extension on the real MediaWiki 1.39 harness of issue 2 (issue 5/7 item 8), in headless
+// Debian Chromium.
+//
+//   node tests/e2e/extension-mediawiki.mjs   (after scripts/build.sh; starts the harness wiki
+//                                             with tests/mediawiki/setup.sh + start.sh if it is
+//                                             not answering, and stops it again in that case)
+//
+// The harness wiki (http://127.0.0.1:8088) is not a Wikimedia host, so this also exercises the
+// "other wiki" path: the wiki is added to the extension's settings, and the background
+// registers the content scripts for it (scripting.registerContentScripts). Logged in as Admin
+// (every probe gadget enabled), the Main Page is loaded once; then:
+//   1. the content scripts are registered for the wiki and the auditor runs as the extension;
+//   2. every probe of tests/mediawiki/probes.json has exactly one event with the expected
+//      channel, directive, party, source kind and name (and tool, carried data, chain);
+//   3. the network ground truth contains nothing the report lacks: every URL the extension's
+//      network layer reported for the page is the URL of an event;
+//   4. the badge count equals the number of unconsented third-party requests in the report.
+// Ends with "N passed, N failed"; exit status 1 on any failure.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  HARNESS_DIR, STATE_DIR, readConfig, loadPlaywright, chromiumArgs, apiLogin, waitForProbes, matches,
+  recordNetwork,
+} from '../mediawiki/lib/harness.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const EXT = path.join(ROOT, 'dist', 'extension', 'chromium');
+const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
+const T0 = Date.now();
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail) {
+  if (ok) { passed++; console.log(`ok   ${name}`); } else { failed++; console.log(`FAIL ${name}${detail !== undefined ? `\n     ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`); }
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function answers(url) {
+  try { return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status === 200; } catch { return false; }
+}
+async function wikiUp() {
+  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
+  const { env } = readConfig();
+  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`)) && (await answers(`http://127.0.0.1:${env.fakePort}/__health`));
+}
+function runScript(name) {
+  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+}
+
+let startedWiki = false;
+let context = null;
+let profile = null;
+const watchdog = setTimeout(() => { console.log('FAIL watchdog: not finished in 240 s'); finish(1); }, 240000);
+watchdog.unref();
+async function finish(code) {
+  if (context) { await context.close().catch(() => {}); context = null; }
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  if (startedWiki) { startedWiki = false; try { runScript('stop.sh'); } catch (e) { console.log(String(e.message)); } }
+  console.log(`extension on MediaWiki in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed + (code && !failed ? 1 : 0)} failed`);
+  process.exit(code || failed ? 1 : 0);
+}
+
+try {
+  if (!fs.existsSync(path.join(EXT, 'manifest.json'))) throw new Error(`${EXT} is not built: run scripts/build.sh`);
+  if (!(await wikiUp())) {
+    runScript('setup.sh');
+    startedWiki = true;
+    runScript('start.sh');
+  }
+  check('the harness wiki and its fake hosts answer', await wikiUp());
+  const { env, hosts, probes } = readConfig();
+  const wikiOrigin = new URL(env.wikiUrl).origin;
+
+  const { chromium } = await loadPlaywright();
+  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tpr-ext-mw-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: chromiumArgs(hosts, [`--disable-extensions-except=${EXT}`, `--load-extension=${EXT}`]),
+  });
+  let sw = context.serviceWorkers()[0] || await context.waitForEvent('serviceworker', { timeout: 15000 });
+  const extId = new URL(sw.url()).host;
+  const bg = async (fn, arg) => {
+    sw = context.serviceWorkers().find((w) => w.url().includes(extId)) || sw;
+    return sw.evaluate(fn, arg);
+  };
+  for (let i = 0; i < 100 && !(await bg(() => typeof TPR === 'object').catch(() => false)); i++) await sleep(100);
+
+  // The wiki as a user would add it on the options page (the permission is already granted).
+  const registered = await bg((origin) => TPR.settings().then((s) => { s.wikis = [origin]; return TPR.saveSettings(s); })
+    
+    .then(() => serially(applyWikis)).then(() => chrome.scripting.getRegisteredContentScripts()), wikiOrigin);
+  check('1. content scripts registered for the added wiki', registered.length === 2
+    && registered.every((r) => r.matches.includes(`${new URL(wikiOrigin).protocol}//${new URL(wikiOrigin).hostname}/*`)),
+  registered);
+
+  await apiLogin(context, env);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const net = recordNetwork(page);
+  await page.goto(`${env.wikiUrl}/index.php?title=Main_Page`, { waitUntil: 'load' });
+  const { missingMarkers, missingRequests } = await waitForProbes(page, net, probes, 25000);
+  check('every probe ran and its request was answered', !missingMarkers.length && !missingRequests.length,
+    { missingMarkers, missingRequests: missingRequests.map((p) => p.id) });
+  await page.evaluate(async () => { await tprAuditor.ready; await tprAuditor.settled(); });
+  await sleep(1000); // the network layer's last sightings and the badge
+  const r = await page.evaluate(async () => {
+    await tprAuditor.settled();
+    const rep = tprAuditor.report();
+    return { status: tprAuditor.status, packaging: rep.packaging, events: rep.events, network: tprAuditor.extension.networkUrls() };
+  });
+  check('1. the auditor runs as the extension', r.status === 'running' && r.packaging === 'extension', { status: r.status, packaging: r.packaging });
+
+  for (const p of probes) {
+    const evs = r.events.filter((e) => matches(p, e.url));
+    const x = p.expect;
+    const diffs = [];
+    if (evs.length !== 1) diffs.push(`${evs.length} events`);
+    const e = evs[0];
+    if (e) {
+      const want = (field, a, b) => { if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`${field}: ${JSON.stringify(a)} != ${JSON.stringify(b)}`); };
+      want('channel', e.channel, x.channel);
+      want('directive', e.directive, x.directive);
+      want('party', e.party, x.party);
+      if (x.tool !== undefined) want('tool', e.tool, x.tool);
+      for (const c of x.carries || []) if (!e.carries.includes(c)) diffs.push(`carries lacks ${c}`);
+      want('source.kind', e.source.kind, x.source.kind);
+      want('source.name', e.source.name, x.source.name);
+      for (const link of x.source.chainIncludes || []) {
+        if (!e.source.chain.some((c) => c === link || c.endsWith(`:${link}`))) diffs.push(`chain lacks ${link}`);
+      }
+    }
+    check(`2. probe ${p.id} (${p.mechanism}) attributed as expected`, !diffs.length, diffs.join('; '));
+  }
+
+  const eventUrls = new Set(r.events.map((e) => e.url));
+  const lacking = [...new Set(r.network)].filter((u) => !eventUrls.has(u));
+  check(`3. the network ground truth (${r.network.length} requests) has nothing the report lacks`, r.network.length > 0 && lacking.length === 0, lacking);
+
+  const expectBadge = r.events.filter((e) => (e.party === 'third' || e.party === 'cloud') && (e.decision === 'unconsented' || e.decision === 'blocked'))
+    .reduce((n, e) => n + e.count, 0);
+  const tabId = await bg((url) => chrome.tabs.query({}).then((t) => (t.find((x) => x.url && x.url.startsWith(url)) || {}).id), wikiOrigin);
+  let badge = null;
+  for (let i = 0; i < 30; i++) {
+    badge = await bg((t) => chrome.action.getBadgeText({ tabId: t }), tabId);
+    if (badge === String(expectBadge)) break;
+    await sleep(100);
+  }
+  check(`4. badge = unconsented third-party requests (${expectBadge})`, expectBadge > 0 && badge === String(expectBadge), { badge, expectBadge });
+  check('no page errors', errors.length === 0, errors);
+} catch (e) {
+  check('the test ran to its end', false, String(e && e.stack || e));
+}
+await finish(0);
