@@ -513,6 +513,16 @@ impl Session {
             Outcome::Pending if !obs.can_hold => Outcome::Blocked,
             d => d,
         };
+        // Attribution waits for a batch text: outside `audit` the glue holds a holdable
+        // request until it arrives, so nothing is decided yet (the verdict is provisional).
+        let provisional = pending.is_some();
+        let decision =
+            if provisional && obs.can_hold && obs.enforceable && self.auditor.mode() != Mode::Audit
+            {
+                Outcome::Pending
+            } else {
+                decision
+            };
         let blocked_by = obs
             .blocked_by
             .or((decision == Outcome::Blocked).then_some(BlockedBy::Consent));
@@ -533,7 +543,10 @@ impl Session {
             source: (source.kind, source.name.clone(), source.wiki.clone()),
             observer: obs.observed_by,
         };
-        if let Some(&id) = self.folds.get(&key) {
+        // A provisional source (the batch URL) is shared by every module of the batch: never
+        // fold on it, or another gadget's identical request would join this event.
+        let fold = self.folds.get(&key).copied().filter(|_| !provisional);
+        if let Some(id) = fold {
             if let Some(mut e) = self.take_for_update(id) {
                 e.count += 1;
                 e.last_t = obs.t;
@@ -586,7 +599,9 @@ impl Session {
                 .or_default()
                 .push((id, stack.clone()));
         }
-        self.folds.insert(key, id);
+        if !provisional {
+            self.folds.insert(key, id);
+        }
         self.by_url.entry(event.url.clone()).or_default().push(id);
         self.summary.events += 1;
         self.summary.apply(&event, 1);
@@ -744,7 +759,9 @@ impl Session {
                 continue;
             };
             e.attribution_pending = false;
-            if source != e.source {
+            // Held while attribution waited (see `observe`): decide now, whatever the source.
+            let held = e.decision == Outcome::Pending && e.enforceable;
+            if source != e.source || held {
                 let mut request = RequestInput::new(e.url.clone(), e.channel);
                 request.method = Some(e.method.clone());
                 if let Ok(a) = self.auditor.assess(&request, &source) {
@@ -753,6 +770,11 @@ impl Session {
                     e.rule = a.rule;
                     if e.decision != Outcome::Blocked || e.blocked_by.is_none() {
                         e.decision = a.decision;
+                        if held {
+                            e.blocked_by = (a.decision == Outcome::Blocked)
+                                .then_some(BlockedBy::Consent)
+                                .or(e.blocked_by.filter(|b| *b == BlockedBy::WikiCsp));
+                        }
                     }
                 }
                 if matches!(

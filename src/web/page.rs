@@ -97,6 +97,8 @@ struct State {
     storage: Option<String>,
     stored_text: Option<String>,
     save_scheduled: bool,
+    /// A consent change made before the storage was known: saved once it is.
+    save_wanted: bool,
     /// The badge and panel; outside the borrow of `State` when called.
     panel: Rc<RefCell<Option<Panel>>>,
 }
@@ -188,7 +190,11 @@ impl State {
         if text.is_none() || self.stored_text.is_some() {
             return;
         }
-        let (list, problem) = consent_from_stored(text.as_deref());
+        let (mut list, problem) = consent_from_stored(text.as_deref());
+        if self.save_wanted && problem.is_none() {
+            // The user changed consent before it was read: keep both.
+            list = crate::consent::merge(self.session.auditor().consent(), &list);
+        }
         self.stored_text = text;
         if let Some(p) = &problem {
             self.record_error("consent", p.clone());
@@ -212,12 +218,17 @@ impl State {
 
     /// Reads `mw.config` and the user's tokens when they exist and are not complete yet.
     fn refresh_values(&mut self) {
-        if self.values_complete || now_ms() - self.values_read_at < VALUES_REFRESH_MS {
+        if (self.values_complete && self.backend.is_some())
+            || now_ms() - self.values_read_at < VALUES_REFRESH_MS
+        {
             return;
         }
         self.values_read_at = now_ms();
         if self.backend.is_none() {
             self.resolve_backend();
+        }
+        if self.values_complete {
+            return;
         }
         match read_page_values() {
             Ok(Some((values, complete))) => {
@@ -267,6 +278,13 @@ fn read_page_values() -> Result<Option<(PageValues, bool)>, JsValue> {
     let Ok(getter) = get(&config, "get")?.dyn_into::<Function>() else {
         return Ok(None);
     };
+    // mw.config exists before ResourceLoader's startup fills it (RLCONF): not read yet.
+    if !getter
+        .call1(&config, &JsValue::from_str("wgPageName"))?
+        .is_string()
+    {
+        return Ok(None);
+    }
     let out = Object::new();
     for key in [
         "wgUserName",
@@ -585,9 +603,47 @@ fn after_consent_change(shared: &Shared, save: bool) {
     }
 }
 
+/// Until the consent storage is known (an auditor started before `mw`, or before the
+/// `user.options` module ran), looks again every [`VALUES_REFRESH_MS`] without waiting for a
+/// request to happen; then adopts what it holds, releases what that decides, and saves a
+/// change made meanwhile.
+fn watch_backend(shared: &Shared, tries: u32) {
+    const MAX_TRIES: u32 = 1200; // one minute
+    let resolved = match shared.try_borrow_mut() {
+        Ok(mut st) => {
+            if st.backend.is_none() {
+                st.resolve_backend();
+            }
+            // Resolved here or by an observation meanwhile (`refresh_values`).
+            st.backend
+                .is_some()
+                .then(|| std::mem::take(&mut st.save_wanted))
+        }
+        Err(_) => None,
+    };
+    match resolved {
+        Some(save) => after_consent_change(shared, save),
+        None if tries < MAX_TRIES => {
+            let next = shared.clone();
+            let cb = Closure::once_into_js(move || watch_backend(&next, tries + 1));
+            if let (Ok(w), Ok(f)) = (window(), cb.dyn_into::<Function>()) {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &f,
+                    VALUES_REFRESH_MS as i32,
+                );
+            }
+        }
+        None => {}
+    }
+}
+
 /// Schedules one batched write of the consent list (see `web::store`).
 fn persist(shared: &Shared, st: &mut State) {
-    if st.save_scheduled || matches!(st.backend, None | Some(store::Backend::Memory)) {
+    if st.backend.is_none() {
+        st.save_wanted = true;
+        return;
+    }
+    if st.save_scheduled || matches!(st.backend, Some(store::Backend::Memory)) {
         return;
     }
     st.save_scheduled = true;
@@ -879,6 +935,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         storage: options.storage.clone(),
         stored_text,
         save_scheduled: false,
+        save_wanted: false,
         panel: Rc::new(RefCell::new(None)),
     };
     for e in startup_errors {
@@ -1113,6 +1170,8 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         Ok(panel) => *panel_cell.borrow_mut() = Some(panel),
         Err(e) => shared.borrow_mut().record_error("panel", message_of(&e)),
     }
+
+    watch_backend(&shared, 0);
 
     Ok(PageRuntime {
         state: shared,

@@ -78,6 +78,11 @@ pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Option<Backen
     }
     let logged_in = mw_config("wgUserName").as_string().is_some()
         && mw_config("wgUserIsTemp").as_bool() != Some(true);
+    // The user's preferences reach mw.user.options when the `user.options` module runs
+    // (inlined in the page but executed by mw.loader, after mw.config is set): not before.
+    if logged_in && matches!(storage, "auto" | "user-options") && !user_options_ready() {
+        return None;
+    }
     let api = match (
         mw_config("wgServer").as_string(),
         mw_config("wgScriptPath").as_string(),
@@ -94,6 +99,20 @@ pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Option<Backen
         ("auto", _) => Backend::LocalStorage,
         _ => Backend::Memory,
     })
+}
+
+/// Whether ResourceLoader's `user.options` module has run (`mw.user.options` is filled).
+fn user_options_ready() -> bool {
+    let mw = get(&js_sys::global(), "mw");
+    let loader = get(&mw, "loader");
+    match get(&loader, "getState").dyn_into::<Function>() {
+        Ok(f) => f
+            .call1(&loader, &JsValue::from_str("user.options"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .is_some_and(|s| s == "ready"),
+        Err(_) => false,
+    }
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -216,25 +235,56 @@ async fn post(handle: &JsValue, url: &str, body: &str) -> Result<String, String>
         .ok_or_else(|| format!("no answer from {url}"))
 }
 
+/// Waits `ms` milliseconds (a timer; the page keeps running).
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// How many read-merge-write rounds one save may take (another tab writing in between).
+const SAVE_ROUNDS: usize = 4;
+
 /// Merges `local` with what is stored now and writes the result; returns the merged list
 /// (the caller adopts it: rules another tab added appear here too).
+///
+/// The wiki has no compare-and-set for preferences, so two tabs saving at once may each read
+/// the list before the other's write and overwrite it. After writing, the stored list is read
+/// again (after a random pause, so two tabs do not stay in step): while it lacks something of
+/// ours, merge and write again.
 pub async fn save(
     backend: &Backend,
     handle: &JsValue,
     local: &ConsentList,
 ) -> Result<ConsentList, String> {
-    let stored = read_current(backend, handle).await?;
-    let merged = match stored.as_deref().map(ConsentList::parse) {
-        None => local.clone(),
-        Some(Ok(remote)) => merge(local, &remote),
-        Some(Err(_)) => {
-            // Keep the broken text before replacing it (SPEC §7: never lost silently).
-            if let Some(text) = stored.as_deref() {
-                write(backend, handle, BROKEN_KEY, text).await?;
+    let mut ours = local.clone();
+    for round in 0..SAVE_ROUNDS {
+        let stored = read_current(backend, handle).await?;
+        let merged = match stored.as_deref().map(ConsentList::parse) {
+            None => ours.clone(),
+            Some(Ok(remote)) => {
+                let merged = merge(&ours, &remote);
+                if merged == remote {
+                    return Ok(merged); // everything of ours is stored
+                }
+                merged
             }
-            local.clone()
+            Some(Err(_)) => {
+                // Keep the broken text before replacing it (SPEC §7: never lost silently).
+                if let Some(text) = stored.as_deref() {
+                    write(backend, handle, BROKEN_KEY, text).await?;
+                }
+                ours.clone()
+            }
+        };
+        write(backend, handle, KEY, &merged.to_json()).await?;
+        ours = merged;
+        if round + 1 < SAVE_ROUNDS {
+            sleep_ms(100 + (js_sys::Math::random() * 300.0) as i32).await;
         }
-    };
-    write(backend, handle, KEY, &merged.to_json()).await?;
-    Ok(merged)
+    }
+    Ok(ours)
 }
