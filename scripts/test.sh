@@ -113,13 +113,17 @@ step build scripts/build.sh
 # --- bootstrap hooks in headless Chromium (tests/js/, playwright-core, node --test) ---
 step js-bootstrap node --test tests/js/
 
-# ===== END-TO-END TESTS GO HERE ==================================================
-# Later issues add their browser end-to-end tests (node scripts under tests/e2e/,
-# playwright-core with executablePath=/usr/bin/chromium, never a downloaded browser)
-# as one step each, after `build` so they can use pkg/, e.g.:
-#   step e2e-demo e2e_node tests/e2e/demo.mjs
-#   step e2e-extension e2e_node tests/e2e/extension.mjs
-#   step e2e-gadget e2e_node tests/e2e/gadget.mjs
+# ===== END-TO-END TESTS ============================================================
+# Browser tests against real pages (tests/e2e/, playwright-core with Debian's
+# Chromium; Firefox through geckodriver or directly; never a downloaded browser).
+# The real-MediaWiki tests each set up and start their own wiki instance
+# (tests/mediawiki/, /tmp/tpr-mw*, ports 8088/8098/8108) and stop what they started.
+step e2e-demo e2e_node tests/e2e/demo.mjs
+step e2e-differential e2e_node tests/e2e/differential.mjs
+step csp-oracle node tests/e2e/csp-oracle.mjs
+step e2e-mediawiki e2e_node tests/e2e/mediawiki.mjs
+step e2e-consent-wiki e2e_node tests/e2e/consent-wiki.mjs
+step e2e-gadget e2e_node tests/e2e/gadget.mjs
 # ===== END OF END-TO-END TESTS ===================================================
 
 summary
