@@ -14,6 +14,7 @@
 //! | [`attribution`] | §6 | stack parsing and MediaWiki source resolution |
 //! | [`events`] | §4, §8 | the page's event log: merge observers, fold repeats, summary |
 //! | `scanner` | §3, §4 | static scan of gadget JavaScript/CSS: what it *can* contact (feature `scanner`) |
+//! | [`panel`] | §9 | the live panel's view model: aggregates, filters, groupings, i18n |
 //!
 //! The WebAssembly API lives in `web` (only on `wasm32`) and is a thin layer over these.
 
@@ -26,6 +27,7 @@ pub mod events;
 pub mod extension;
 pub mod json;
 pub mod model;
+pub mod panel;
 pub mod psl;
 #[cfg(feature = "scanner")]
 pub mod scanner;

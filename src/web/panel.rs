@@ -1,15 +1,30 @@
-//! The live panel (SPEC §9, issue 3/7): a badge and a panel rendered into a closed shadow
-//! root. STUB: the interface the page runtime uses; the rendering comes with issue 3/7.
+//! The live panel (SPEC §9, issue 3/7): a badge on the page and a panel rendered by the core
+//! through web-sys into a **closed** shadow root, so the wiki's CSS cannot break it and page
+//! scripts cannot reach in. The view model lives in [`crate::panel`] (native tests); this
+//! module only draws it and sends the user's actions to the page runtime.
 //!
 //! The page runtime owns the [`Session`]; the panel never holds events of its own beyond what
-//! it shows. It reads through [`PanelHost::with_session`] (only while open, or to update the
-//! badge's counts) and acts through the host's methods, which write consent and re-decide.
+//! it shows. It reads through [`PanelHost::with_session`] (to count changed events, and to draw
+//! while open) and acts through the host's methods, which write consent and re-decide.
+//!
+//! Costs: while the panel is closed, [`Panel::notify`] only counts the changed events into the
+//! aggregates (a few hash lookups each) and, at most once per animation frame, updates the
+//! badge. The panel's DOM is built the first time it opens; while open, changes are drawn once
+//! per animation frame and only what changed is written.
+//!
+//! Safety rules: page and network strings become text nodes or plain attribute values, never
+//! markup; nothing is drawn while the session is borrowed (the bootstrap's DOM hooks may call
+//! into the runtime); every listener is removed when the panel is dropped.
 
 use crate::consent::ConsentError;
 use crate::events::{Answer, Session};
 use crate::model::Mode;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
+
+mod dom;
+mod ui;
 
 /// What the panel may read and do; implemented by the page runtime (`web::page`).
 pub trait PanelHost {
@@ -30,16 +45,38 @@ pub trait PanelHost {
 
 /// The mounted badge and panel. Dropping it removes its DOM and listeners.
 pub struct Panel {
-    _host: Rc<dyn PanelHost>,
+    ui: Rc<RefCell<ui::Ui>>,
+    /// Ids notified while the panel was busy (drawing): counted at the next notify or frame.
+    backlog: Rc<RefCell<Vec<u64>>>,
 }
 
 impl Panel {
-    /// Mounts the badge (the panel opens from it). `lang` is the page's user language.
-    pub fn mount(host: Rc<dyn PanelHost>, _lang: Option<String>) -> Result<Panel, JsValue> {
-        Ok(Panel { _host: host })
+    /// Mounts the badge (the panel opens from it). `lang` is the page's user language; when
+    /// `None`, `mw.config`'s `wgUserLanguage` is used once it exists, else the page's `lang`.
+    pub fn mount(host: Rc<dyn PanelHost>, lang: Option<String>) -> Result<Panel, JsValue> {
+        let backlog = Rc::new(RefCell::new(Vec::new()));
+        let ui = ui::Ui::mount(host, lang, backlog.clone())?;
+        Ok(Panel { ui, backlog })
     }
 
     /// Events changed (new or updated ids, in order). Called once per microtask at most; the
     /// panel renders on its own animation frame and only if something visible changed.
-    pub fn notify(&mut self, _changed: &[u64]) {}
+    pub fn notify(&mut self, changed: &[u64]) {
+        match self.ui.try_borrow_mut() {
+            Ok(mut ui) => ui.notify(changed),
+            Err(_) => {
+                if let Ok(mut b) = self.backlog.try_borrow_mut() {
+                    b.extend_from_slice(changed);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Panel {
+    fn drop(&mut self) {
+        if let Ok(mut ui) = self.ui.try_borrow_mut() {
+            ui.unmount();
+        }
+    }
 }

@@ -1,0 +1,711 @@
+#!/usr/bin/env node
+// End-to-end test of the live panel (SPEC §9, issue 3/7) in headless Debian Chromium.
+//
+//   node tests/e2e/panel.mjs          (after scripts/build.sh, which makes dist/tpr-auditor.js)
+//
+// A tiny node server on 127.0.0.1 serves a wiki-like page with two "gadgets" (a ResourceLoader
+// debug URL and a user script whose title holds markup and an RTL override) and answers
+// everything else with 204; Chromium maps every host name to it (--host-resolver-rules), so
+// nothing leaves the machine. dist/tpr-auditor.js is injected with addInitScript, after a test
+// driver that keeps a reference to the closed shadow root (the page itself gets none) and a
+// MutationObserver that records every element the page's document gains.
+//
+// Checks (each printed; ends with "N passed, N failed", exit 1 on failure):
+//   1. mount: the host element exists, its shadow root is closed (host.shadowRoot is null),
+//      the badge count equals report().summary.unconsented + blocked, its tier mark is a glyph;
+//   2. 10,000+ events: the badge still equals the report; the log lists exactly the events of
+//      report() (count line, and sampled rows at several scroll positions are the right
+//      events, newest first) while only a bounded number of row elements exist; one more event
+//      with the log open changes only a few nodes;
+//   3. keyboard: Alt+Shift+A opens (focus inside), arrows move the active row, Enter opens the
+//      details pane for that row (URL, source, rule), Escape closes details then the panel;
+//   4. hostile strings: the markup in a user script's title and a 100 KB URL render as text;
+//      no element is created in the page or the panel beyond the panel's own; no script ran;
+//   5. actions: "allow for this gadget" from a row's menu writes the expected consent rule
+//      (tprAuditor.consent.get().rules) and the next identical request is allowed;
+//   6. groupings: top-level counts of "by destination" and "by source" sum to the report;
+//   7. ask mode: a question appears, "Block" answers it;
+//   8. block mode: the polite live region announces a newly blocked request;
+//   9. export shows the CSP header; import lists every error with its position;
+//  10. state: reload restores open panel and tab from localStorage `tpr-auditor-panel`;
+//      corrupted stored state falls back to defaults;
+//  11. theme: prefers-color-scheme dark and Vector's night class change the computed
+//      background; screenshots of light and dark go to /tmp/tpr-panel-{light,dark}.png;
+//  12. i18n: with wgUserLanguage "de" the panel speaks German, English per missing key;
+//  13. the demo page (www/, scripts/demo-server.py): the log lists exactly report()'s events,
+//      both groupings sum to it, the details of HotCat's Toolforge request name its source and
+//      default, and "allow for this source" from its row makes its verdict "allow".
+// Then it prints (does not assert) timings: 10,000 events with the panel closed and open, and
+// frame gaps while ~1,000 events/s stream in.
+//
+// env: CHROMIUM (default /usr/bin/chromium), PANEL_HEADFUL=1 to watch.
+import http from 'node:http';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BUNDLE = process.env.TPR_BUNDLE || path.join(ROOT, 'dist', 'tpr-auditor.js');
+const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
+const N_FLOOD = 10_000;
+const EVIL_TITLE = 'User:Evil/<img src=x onerror=window.__pwned=1>\u202E.js';
+
+const results = [];
+function check(name, ok, detail = '') {
+  results.push({ name, ok: !!ok });
+  console.log(`${ok ? 'ok    ' : 'FAIL  '} ${name}${!ok && detail ? `\n         ${String(detail).replace(/\n/g, '\n         ')}` : ''}`);
+  return !!ok;
+}
+function section(title) { console.log(`\n=== ${title}`); }
+
+// ---- the page ------------------------------------------------------------------------------
+function pageHtml({ lang = 'en', userLang = null } = {}) {
+  const mw = userLang
+    ? `<script>window.mw = { config: { get: function (k) { return k === 'wgUserLanguage' ? ${JSON.stringify(userLang)} : null; } } };</script>`
+    : '';
+  return `<!DOCTYPE html>
+<html lang="${lang}" class="client-js">
+<head><meta charset="utf-8"><title>Panel test — Test wiki</title>
+<style>
+  body { margin: 0; font-family: sans-serif; background: #f8f9fa; color: #202122; }
+  #sidebar { position: fixed; left: 0; top: 0; bottom: 0; width: 11em; background: #eaecf0; }
+  #content { margin-left: 12em; padding: 1em 2em; background: #fff; min-height: 100vh; }
+  textarea { width: 100%; height: 8em; }
+  tpr-auditor { display: none !important; } /* hostile page CSS: must not hide the auditor */
+</style>${mw}</head>
+<body>
+<div id="sidebar"><p>Main page</p><p>Recent changes</p></div>
+<div id="content"><h1>Test page</h1><p>Some article text.</p>
+<form><textarea id="wpTextbox1">Wikitext</textarea><button type="button" id="wpSave">Publish changes</button></form></div>
+<script src="/w/load.php?debug=1&amp;modules=ext.gadget.Flood&amp;only=scripts"></script>
+<script src="/w/index.php?title=${encodeURIComponent(EVIL_TITLE)}&amp;action=raw&amp;ctype=text/javascript"></script>
+</body></html>`;
+}
+
+// Gadget "Flood": requests on demand, from its own frames (so they are attributed to it).
+const FLOOD_JS = `
+window.flood = function (n, port, prefix) {
+  var ctl = new AbortController(); ctl.abort();
+  for (var i = 0; i < n; i++) {
+    var host = 'h' + (i % 40) + '.example' + (i % 3 === 0 ? '.net' : '.org');
+    fetch('http://' + host + ':' + port + '/' + (prefix || 'api') + '/' + i + '?q=x', { signal: ctl.signal }).catch(function () {});
+  }
+};
+window.floodFetch = function (url) {
+  return fetch(url).then(function (r) { return 'status:' + r.status; }, function (e) { return 'error:' + e.message; });
+};
+window.floodScript = function (url) {
+  var s = document.createElement('script'); s.src = url; document.head.appendChild(s);
+};
+`;
+// The hostile user script: a request from a script whose title is markup.
+const EVIL_JS = `
+window.evil = function (port) {
+  var ctl = new AbortController(); ctl.abort();
+  fetch('http://evil.example:' + port + '/x?<img src=x onerror=window.__pwned=1>', { signal: ctl.signal }).catch(function () {});
+  fetch('http://evil.example:' + port + '/long?' + 'a'.repeat(100000), { signal: ctl.signal }).catch(function () {});
+  fetch('data:text/html,<img src=x onerror=window.__pwned=2>').catch(function () {});
+};
+`;
+
+function startServer(variants) {
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    const host = (req.headers.host || '').split(':')[0];
+    if (host === 'wiki.test' && variants[u.pathname]) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(variants[u.pathname]);
+      return;
+    }
+    if (host === 'wiki.test' && u.pathname === '/w/load.php' && u.searchParams.get('modules') === 'ext.gadget.Flood') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(FLOOD_JS);
+      return;
+    }
+    if (host === 'wiki.test' && u.pathname === '/w/index.php' && u.searchParams.get('title') === EVIL_TITLE) {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(EVIL_JS);
+      return;
+    }
+    if (u.pathname.endsWith('.js')) {
+      res.writeHead(200, { 'content-type': 'text/javascript', 'access-control-allow-origin': '*' });
+      res.end('/* third-party script */');
+      return;
+    }
+    res.writeHead(204, { 'access-control-allow-origin': '*' });
+    res.end();
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// ---- the test driver injected before the bundle ----------------------------------------------
+// Keeps the closed root for the test (as any script running before the auditor could: see the
+// report's gaps) and records elements added to the page's document.
+const DRIVER = `
+(function () {
+  var roots = [];
+  var orig = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    var r = orig.call(this, init);
+    roots.push({ host: this, root: r, mode: init && init.mode });
+    return r;
+  };
+  var added = [];
+  new MutationObserver(function (list) {
+    list.forEach(function (m) { m.addedNodes.forEach(function (n) { if (n.nodeType === 1) added.push(n.tagName.toLowerCase()); }); });
+  }).observe(document, { childList: true, subtree: true });
+  // What the parser builds is the page, not something the auditor did.
+  addEventListener('load', function () { added.length = 0; });
+  window.__tprTest = {
+    root: function () { var r = roots.find(function (x) { return x.host.localName === 'tpr-auditor'; }); return r && r.root; },
+    mode: function () { var r = roots.find(function (x) { return x.host.localName === 'tpr-auditor'; }); return r && r.mode; },
+    added: added,
+  };
+})();
+`;
+
+async function loadPlaywright() {
+  try { return await import('playwright-core'); } catch {
+    return createRequire(path.join(ROOT, 'package.json'))('playwright-core');
+  }
+}
+
+// Helpers evaluated in the page.
+const frames = (page, n = 2) => page.evaluate((n) => new Promise((r) => {
+  let k = 0; const f = () => (++k >= n ? r() : requestAnimationFrame(f)); requestAnimationFrame(f);
+}), n);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(fn, timeout = 5000, step = 50) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > deadline) return v;
+    await sleep(step);
+  }
+}
+const inRoot = (page, fn, arg) => page.evaluate(({ src, arg }) => {
+  const root = window.__tprTest.root();
+  // eslint-disable-next-line no-new-func
+  return new Function('root', 'arg', src)(root, arg);
+}, { src: fn, arg });
+async function clickInRoot(page, selector, index = 0) {
+  const box = await inRoot(page, `
+    const els = root.querySelectorAll(arg.selector); const e = els[arg.index];
+    if (!e) return null; e.scrollIntoView({ block: 'nearest' });
+    const r = e.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 };`, { selector, index });
+  if (!box) return false;
+  await page.mouse.click(box.x, box.y);
+  return true;
+}
+const summaryOf = (page) => page.evaluate(() => tprAuditor.report().summary);
+
+// The demo (www/) served by scripts/demo-server.py, with the bundle under test.
+async function demoPage() {
+  const proc = spawn('python3', [path.join(ROOT, 'scripts', 'demo-server.py'), '--port', '0', '--fake-port', '0', '--ready-json', '--bundle', BUNDLE],
+    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let demoBrowser = null;
+  try {
+    const cfg = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('demo-server did not start in 10 s')), 10000);
+      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`demo-server exited (${code})`)); });
+      readline.createInterface({ input: proc.stdout }).once('line', (line) => { clearTimeout(timer); resolve(JSON.parse(line)); });
+    });
+    const { chromium } = await loadPlaywright();
+    demoBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+      args: ['--no-sandbox', '--disable-gpu', ...cfg.quietFlags, `--host-resolver-rules=${cfg.hostResolverRules}`] });
+    const ctx = await demoBrowser.newContext({ viewport: { width: 1200, height: 760 } });
+    await ctx.addInitScript({ content: DRIVER });
+    const page = await ctx.newPage();
+    await page.goto(cfg.pageUrl, { waitUntil: 'load' });
+    await page.evaluate(() => tprAuditor.ready);
+    await page.waitForFunction(() => window.demoDone && Object.keys(window.demoDone).length >= 7
+      && Object.values(window.demoDone).every(Boolean), null, { timeout: 20000 }).catch(() => {});
+    await page.evaluate(() => tprAuditor.settled());
+    await sleep(500);
+    await page.keyboard.press('Alt+Shift+A');
+    await clickInRoot(page, '#pnl-tab-log');
+    await frames(page, 3);
+    const report = await page.evaluate(() => tprAuditor.report());
+    const log = await inRoot(page, `return root.querySelector('.filters .count').textContent;`);
+    const n = report.events.length;
+    check(`demo: the log lists exactly report()'s ${n} events`, n > 20 && log === `${n} of ${n} log entries shown`, log);
+    for (const tab of ['destinations', 'sources']) {
+      await clickInRoot(page, `#pnl-tab-${tab}`);
+      await sleep(250);
+      await frames(page, 2);
+      const sum = await inRoot(page, `return [...root.querySelectorAll('#pnl-tabpanel-${tab} tbody tr.depth-0')]
+        .reduce((a, r) => a + Number(r.children[1].textContent || 0), 0);`);
+      const requests = (await page.evaluate(() => tprAuditor.report().summary.requests));
+      check(`demo: "by ${tab === 'sources' ? 'source' : 'destination'}" sums to the report (${requests} requests)`, sum === requests, `${sum} vs ${requests}`);
+    }
+    const hotcatUrl = `http://hotcat.toolforge.org:${cfg.fakePort}/api/suggest?q=Demo+cat`;
+    const ev = report.events.find((e) => e.url === hotcatUrl);
+    await clickInRoot(page, '#pnl-tab-log');
+    await inRoot(page, `const i = root.querySelector('input[data-filter=text]'); i.value = 'hotcat.toolforge'; i.dispatchEvent(new Event('input', { bubbles: true }));`);
+    await frames(page, 3);
+    await clickInRoot(page, '.row:not([hidden]) .url', 0);
+    await frames(page);
+    const det = await inRoot(page, `const d = root.querySelector('.details'); const f = (n) => (d.querySelector('[data-field="' + n + '"]') || {}).textContent;
+      return { url: f('url'), source: f('source'), rule: f('rule'), carries: f('carries'), party: f('party') };`);
+    check('demo: details of HotCat\'s Toolforge request show its source, data and default', ev && det.url === hotcatUrl
+      && det.source.startsWith('User script MediaWiki:Gadget-HotCat.js — ') && det.rule === 'Default: Cloud Services'
+      && det.carries === 'your cookies' && det.party === 'Cloud Services, site hotcat.toolforge.org, tool hotcat', JSON.stringify(det));
+    await page.keyboard.press('Escape');
+    await clickInRoot(page, '.row:not([hidden]) button[data-act=row-menu]');
+    await clickInRoot(page, '.menu [role=menuitem]', 0);
+    await frames(page, 2);
+    const after = await page.evaluate((u) => ({ rules: tprAuditor.consent.get().rules, ev: tprAuditor.report().events.find((e) => e.url === u) }), hotcatUrl);
+    const r = after.rules.find((x) => x.source === `http://hotcat.toolforge.org:${cfg.fakePort}`);
+    check('demo: "allow for this source" from the row writes the rule and the verdict becomes allow', r && r.scope === 'user-script:MediaWiki:Gadget-HotCat.js'
+      && JSON.stringify(r.directives) === '["connect-src"]' && r.decision === 'allow' && after.ev.verdict === 'allow' && after.ev.rule.kind === 'rule',
+      JSON.stringify({ r, verdict: after.ev && after.ev.verdict }));
+  } finally {
+    if (demoBrowser) await demoBrowser.close().catch(() => {});
+    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+  }
+}
+
+// ---- run -------------------------------------------------------------------------------------
+let server = null;
+let browser = null;
+try {
+  if (!check('dist/tpr-auditor.js exists (scripts/build.sh)', fs.existsSync(BUNDLE))) throw new Error('no bundle');
+  const bundle = fs.readFileSync(BUNDLE, 'utf8');
+  server = await startServer({
+    '/wiki/Test': pageHtml(),
+    '/wiki/Deutsch': pageHtml({ lang: 'de', userLang: 'de' }),
+  });
+  const port = server.address().port;
+  const W = `http://wiki.test:${port}`;
+  const { chromium } = await loadPlaywright();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: process.env.PANEL_HEADFUL !== '1',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--disable-quic', '--no-first-run', '--host-resolver-rules=MAP * 127.0.0.1'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1200, height: 760 }, colorScheme: 'light' });
+  const offHost = [];
+  context.on('request', (r) => { const u = new URL(r.url()); if (!['http:', 'data:', 'blob:'].includes(u.protocol) || (u.port && u.port !== String(port))) offHost.push(r.url()); });
+  const options = { cap: 20000, storage: 'memory', packaging: 'test' };
+  await context.addInitScript({ content: `${DRIVER}\nwindow.TPR_OPTIONS = ${JSON.stringify(options)};\n${bundle}` });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${W}/wiki/Test`, { waitUntil: 'load' });
+  await page.evaluate(() => tprAuditor.ready);
+  await page.waitForFunction(() => typeof window.flood === 'function' && typeof window.evil === 'function');
+
+  // ---- 1. mount ------------------------------------------------------------------------------
+  section('mount: badge, closed shadow root');
+  const mount = await page.evaluate(() => {
+    const host = document.querySelector('tpr-auditor');
+    return { present: !!host, shadowRoot: host ? host.shadowRoot : 'no host', mode: window.__tprTest.mode(),
+      display: host ? getComputedStyle(host).display : null, inBody: !!host && host.parentNode === document.body };
+  });
+  check('the host element <tpr-auditor> is in the page body', mount.present && mount.inBody);
+  check('page code finds no shadowRoot on the host (closed)', mount.shadowRoot === null, String(mount.shadowRoot));
+  check('the shadow root was attached with mode "closed"', mount.mode === 'closed', mount.mode);
+  check('page CSS (display:none !important on the host) cannot hide it', mount.display === 'block', mount.display);
+  await page.evaluate((port) => { window.floodFetch(`http://cdn.example.net:${port}/lib/a.json`); window.floodScript(`http://cdn.example.net:${port}/lib/x.js`); }, port);
+  await page.evaluate(() => tprAuditor.settled());
+  await frames(page, 3);
+  const badge1 = await inRoot(page, `const b = root.querySelector('.badge');
+    return { n: b.querySelector('.n').textContent, tier: b.getAttribute('data-tier'), icon: b.querySelector('.tier').textContent,
+      label: b.getAttribute('aria-label'), visible: b.getBoundingClientRect().width > 0,
+      left: b.getBoundingClientRect().left, bottom: innerHeight - b.getBoundingClientRect().bottom };`);
+  let s = await summaryOf(page);
+  check('badge count = summary.unconsented + blocked', Number(badge1.n) === s.unconsented + s.blocked && s.unconsented + s.blocked > 0,
+    `badge ${badge1.n}, summary ${s.unconsented}+${s.blocked}`);
+  check('badge colour follows the worst tier and has a glyph (not colour only)', badge1.tier === s.worstTier && badge1.icon === '▲',
+    JSON.stringify(badge1));
+  check('badge has an accessible name with the count and the shortcut', /unconsented or blocked/.test(badge1.label) && badge1.label.includes('Alt+Shift+A'), badge1.label);
+  check('badge sits in the bottom-left corner', badge1.visible && badge1.left < 20 && badge1.bottom < 20, JSON.stringify(badge1));
+
+  // ---- 2. 10,000+ events ---------------------------------------------------------------------
+  section(`${N_FLOOD} events`);
+  const t0 = Date.now();
+  await page.evaluate(({ n, port }) => window.flood(n, port), { n: N_FLOOD, port });
+  await page.evaluate((port) => window.evil(port), port);
+  await page.evaluate(() => tprAuditor.settled());
+  await frames(page, 3);
+  const floodMs = Date.now() - t0;
+  s = await summaryOf(page);
+  const badge2 = await inRoot(page, `return root.querySelector('.badge .n').textContent;`);
+  check(`badge count = summary after ${N_FLOOD} requests (${floodMs} ms)`, Number(badge2) === s.unconsented + s.blocked && s.events > N_FLOOD,
+    `badge ${badge2}, summary ${JSON.stringify(s)}`);
+  // Open with the keyboard and go to the log.
+  await page.keyboard.press('Alt+Shift+A');
+  await frames(page);
+  await clickInRoot(page, '[role=tab]#pnl-tab-log');
+  await frames(page, 3);
+  const events = await page.evaluate(() => tprAuditor.report().events.map((e) => ({ id: e.id, url: e.url, source: e.source })));
+  const logState = await inRoot(page, `
+    const rows = [...root.querySelectorAll('.row')];
+    const shown = rows.filter((r) => !r.hidden);
+    return { rows: rows.length, shown: shown.length, count: root.querySelector('.filters .count').textContent,
+      rowcount: root.querySelector('[role=grid]').getAttribute('aria-rowcount') };`);
+  check(`the report holds ${N_FLOOD}+ events`, events.length > N_FLOOD, String(events.length));
+  check(`the log says it lists all ${events.length} events`, logState.count === `${events.length} of ${events.length} log entries shown`
+    && logState.rowcount === String(events.length + 1), JSON.stringify(logState));
+  check('only a bounded number of row elements exist (virtual rows)', logState.rows > 0 && logState.rows <= 60, `${logState.rows} row elements`);
+  const newestFirst = [...events].reverse();
+  const sample = async (scrollRows) => {
+    await inRoot(page, `root.querySelector('.viewport').scrollTop = arg * 28;`, scrollRows);
+    await frames(page, 2);
+    return inRoot(page, `
+      const vp = root.querySelector('.viewport'); const top = vp.scrollTop;
+      return [...root.querySelectorAll('.row')].filter((r) => !r.hidden).map((r) => ({
+        index: Number(r.getAttribute('aria-rowindex')) - 2, url: r.querySelector('.url').textContent,
+        y: Number((r.style.transform.match(/translateY\\(([-0-9.]+)px\\)/) || [])[1]) })).filter((r) => r.y >= top && r.y < top + vp.clientHeight);`);
+  };
+  let allMatch = true;
+  let detail = '';
+  for (const at of [0, 4321, events.length - 12]) {
+    const rows = await sample(at);
+    const bad = rows.filter((r) => r.url !== (newestFirst[r.index]?.url || '').slice(0, 300) + ((newestFirst[r.index]?.url || '').length > 300 ? '…' : '') || r.y !== r.index * 28);
+    if (!rows.length || bad.length) { allMatch = false; detail += `at ${at}: ${rows.length} rows, bad ${JSON.stringify(bad.slice(0, 2))}\n`; }
+  }
+  check('rows in view are the report\'s events, newest first, at every scroll position', allMatch, detail);
+  const rowsAfterScroll = await inRoot(page, `return root.querySelectorAll('.row').length;`);
+  check('scrolling keeps the row elements bounded', rowsAfterScroll <= 60, String(rowsAfterScroll));
+  // One more event while the log is open (at the top): only a few DOM changes.
+  await inRoot(page, `root.querySelector('.viewport').scrollTop = 0;`);
+  await frames(page, 2);
+  await inRoot(page, `window.__mut = 0; new MutationObserver((l) => { window.__mut += l.length; }).observe(root, { subtree: true, childList: true, characterData: true, attributes: true });`);
+  await page.evaluate((port) => window.flood(1, port, 'one-more'), port);
+  await frames(page, 3);
+  const mutations = await page.evaluate(() => window.__mut);
+  check('one new event while open changes few nodes (nothing unchanged is redrawn)', mutations > 0 && mutations < 150, `${mutations} mutation records`);
+
+  // ---- 3. keyboard ---------------------------------------------------------------------------
+  section('keyboard');
+  await page.evaluate((port) => window.flood(3, port, 'kb'), port);
+  await frames(page, 2);
+  await inRoot(page, `root.querySelector('[role=grid]').focus();`);
+  for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+  await frames(page);
+  const latest = await page.evaluate(() => tprAuditor.report().events.map((e) => e.url).reverse());
+  const active = await inRoot(page, `
+    const g = root.querySelector('[role=grid]'); const id = g.getAttribute('aria-activedescendant');
+    const r = id && root.getElementById(id);
+    return r ? { url: r.querySelector('.url').textContent, selected: r.getAttribute('aria-selected'), focused: root.activeElement === g } : null;`);
+  check('ArrowDown ×3 makes the third-newest row active (aria-activedescendant)', active && active.url === latest[2] && active.selected === 'true' && active.focused,
+    JSON.stringify({ active, expected: latest[2] }));
+  await page.keyboard.press('Enter');
+  await frames(page);
+  const det = await inRoot(page, `
+    const d = root.querySelector('.details');
+    const f = (n) => { const e = d.querySelector('[data-field="' + n + '"]'); return e ? e.textContent : null; };
+    return { open: !d.hidden, role: d.getAttribute('role'), url: f('url'), source: f('source'), rule: f('rule'), focusIn: d.contains(root.activeElement) };`);
+  check('Enter opens the details dialog of the active row, focus inside', det.open && det.role === 'dialog' && det.url === latest[2] && det.focusIn, JSON.stringify(det));
+  check('details name the source (gadget) and the rule behind the verdict', /^Gadget Flood — /.test(det.source || '') && det.rule === 'Default: third parties',
+    JSON.stringify(det));
+  await page.keyboard.press('Escape');
+  await frames(page);
+  const afterEsc = await inRoot(page, `return { details: root.querySelector('.details').hidden, panel: root.querySelector('.panel').hidden,
+    gridFocused: root.activeElement === root.querySelector('[role=grid]') };`);
+  check('Escape closes the details and returns focus to the grid', afterEsc.details && !afterEsc.panel && afterEsc.gridFocused, JSON.stringify(afterEsc));
+  await page.keyboard.press('Escape');
+  await frames(page);
+  const closed = await inRoot(page, `return { panel: root.querySelector('.panel').hidden, badgeFocused: root.activeElement === root.querySelector('.badge'),
+    expanded: root.querySelector('.badge').getAttribute('aria-expanded') };`);
+  check('Escape again closes the panel, focus back on the badge', closed.panel && closed.badgeFocused && closed.expanded === 'false', JSON.stringify(closed));
+  await page.keyboard.press('Alt+Shift+A');
+  await frames(page);
+  const reopened = await inRoot(page, `return { panel: !root.querySelector('.panel').hidden, focus: root.activeElement && root.activeElement.getAttribute('role'),
+    hostFocused: document.activeElement === document.querySelector('tpr-auditor') };`);
+  check('Alt+Shift+A opens the panel with focus on the current tab', reopened.panel && reopened.focus === 'tab' && reopened.hostFocused, JSON.stringify(reopened));
+  await page.keyboard.press('ArrowRight');
+  const tabNow = await inRoot(page, `return root.activeElement.id + ' ' + root.activeElement.getAttribute('aria-selected');`);
+  check('ArrowRight in the tab list moves to the next tab', tabNow === 'pnl-tab-destinations true', tabNow);
+  await page.keyboard.press('ArrowLeft');
+
+  // ---- 4. hostile strings --------------------------------------------------------------------
+  section('hostile strings render as text');
+  await inRoot(page, `const i = root.querySelector('input[data-filter=text]'); i.value = 'evil.example'; i.dispatchEvent(new Event('input', { bubbles: true }));`);
+  await frames(page, 3);
+  const hostile = await inRoot(page, `
+    const rows = [...root.querySelectorAll('.row')].filter((r) => !r.hidden);
+    return { n: rows.length, sources: rows.map((r) => r.querySelectorAll('.cell')[5].textContent),
+      urls: rows.map((r) => r.querySelector('.url').textContent), titles: rows.map((r) => r.querySelector('.url').getAttribute('title').length),
+      imgs: root.querySelectorAll('img, svg, script, iframe').length, count: root.querySelector('.filters .count').textContent };`);
+  // MediaWiki titles read "_" as a space; the RTL override is shown as a visible marker.
+  const evilSource = `User script ${EVIL_TITLE.replace(/_/g, ' ').replace('\u202E', '⟨U+202E⟩')}`;
+  check('free-text filter finds the two evil.example requests', hostile.n === 2, JSON.stringify(hostile.count));
+  check('a script title with markup shows as text, the RTL override visible', hostile.sources.every((t) => t === evilSource), JSON.stringify(hostile.sources));
+  check('a 100 KB URL is clipped in the row and its tooltip', hostile.urls.some((u) => u.length === 301 && u.endsWith('…')) && Math.max(...hostile.titles) <= 2001,
+    JSON.stringify(hostile.titles));
+  await clickInRoot(page, '.row:not([hidden]) .url', 0);
+  await frames(page);
+  const hostileDetails = await inRoot(page, `const d = root.querySelector('.details'); return { src: d.querySelector('[data-field=source]').textContent,
+    imgs: d.querySelectorAll('img, svg').length };`);
+  check('the details pane shows the markup as text too', hostileDetails.src.startsWith(evilSource) && hostileDetails.imgs === 0, JSON.stringify(hostileDetails));
+  const pageSide = await page.evaluate(() => ({ pwned: window.__pwned, added: window.__tprTest.added.filter((t) => t !== 'tpr-auditor' && t !== 'script'),
+    imgs: document.querySelectorAll('img').length }));
+  const panelTags = await inRoot(page, `const allowed = new Set(['div','span','button','h2','h3','p','label','select','option','input','table','thead','tbody','tr','th','td','dl','dt','dd','ol','ul','li','textarea','style']);
+    return [...root.querySelectorAll('*')].map((e) => e.localName).filter((t) => !allowed.has(t));`);
+  check('no script ran from the strings (window.__pwned unset)', pageSide.pwned === undefined, String(pageSide.pwned));
+  check('the page gained no element besides the auditor host and the test scripts', pageSide.added.length === 0 && pageSide.imgs === 0, JSON.stringify(pageSide));
+  check('the panel holds only its own kinds of elements', panelTags.length === 0, JSON.stringify(panelTags));
+  await page.keyboard.press('Escape');
+  await clickInRoot(page, 'button[data-act=filter-clear]');
+  await frames(page, 2);
+
+  // ---- 5. allow from a row -----------------------------------------------------------------
+  section('allow / block from a row');
+  await inRoot(page, `const s = root.querySelector('select[data-filter=channel]'); s.value = 'script'; s.dispatchEvent(new Event('change', { bubbles: true }));`);
+  await frames(page, 3);
+  const scriptRow = await inRoot(page, `const r = [...root.querySelectorAll('.row')].find((r) => !r.hidden);
+    return r && { url: r.querySelector('.url').textContent, decision: r.getAttribute('data-decision') };`);
+  check('the channel filter shows the gadget\'s third-party script', scriptRow && scriptRow.url === `http://cdn.example.net:${port}/lib/x.js` && scriptRow.decision === 'unconsented',
+    JSON.stringify(scriptRow));
+  await clickInRoot(page, '.row:not([hidden]) button[data-act=row-menu]');
+  await frames(page);
+  const menu = await inRoot(page, `const m = root.querySelector('.menu'); return { open: !m.hidden, role: m.getAttribute('role'),
+    items: [...m.querySelectorAll('[role=menuitem]')].map((b) => b.textContent), focused: m.contains(root.activeElement) };`);
+  check('the row menu opens with the four actions, focus in the menu', menu.open && menu.role === 'menu' && menu.items.length === 4 && menu.focused
+    && menu.items[0] === `Allow http://cdn.example.net:${port} (script-src) for Gadget Flood`, JSON.stringify(menu));
+  await clickInRoot(page, '.menu [role=menuitem]', 0);
+  await frames(page, 2);
+  const rules = await page.evaluate(() => tprAuditor.consent.get().rules);
+  const rule = rules.find((r) => r.source === `http://cdn.example.net:${port}`);
+  check('"allow for this gadget" wrote the rule {source, [script-src], gadget:Flood, allow}', rule && rule.scope === 'gadget:Flood'
+    && JSON.stringify(rule.directives) === '["script-src"]' && rule.decision === 'allow' && typeof rule.added === 'string', JSON.stringify(rules));
+  await page.evaluate((port) => window.floodScript(`http://cdn.example.net:${port}/lib/y.js`), port);
+  await page.evaluate(() => tprAuditor.settled());
+  const next = await page.evaluate((port) => tprAuditor.report().events.find((e) => e.url === `http://cdn.example.net:${port}/lib/y.js`), port);
+  check('the next identical request from the gadget is allowed by that rule', next && next.verdict === 'allow' && next.decision === 'allowed'
+    && next.rule.kind === 'rule', JSON.stringify(next && { verdict: next.verdict, decision: next.decision, rule: next.rule }));
+  const status = await inRoot(page, `return root.querySelector('.footer .status').textContent;`);
+  check('the status line says which rule was saved', status.startsWith('Rule saved: Allow http://cdn.example.net'), status);
+  await clickInRoot(page, 'button[data-act=filter-clear]');
+
+  // ---- 6. groupings ---------------------------------------------------------------------------
+  section('groupings sum to the report');
+  s = await summaryOf(page);
+  for (const [tab, name] of [['destinations', 'by destination'], ['sources', 'by source']]) {
+    await clickInRoot(page, `#pnl-tab-${tab}`);
+    await sleep(250);
+    await frames(page, 2);
+    const sums = await inRoot(page, `const t = root.querySelector('#pnl-tabpanel-${tab} table');
+      const rows = [...t.querySelectorAll('tbody tr.depth-0')];
+      return { n: rows.length, requests: rows.reduce((a, r) => a + Number(r.children[1].textContent || 0), 0),
+        flagged: rows.reduce((a, r) => a + Number(r.children[2].textContent || 0), 0) };`);
+    check(`${name}: top-level requests and flagged sum to the report (${sums.n} groups)`, sums.requests === s.requests && sums.flagged === s.unconsented + s.blocked,
+      `${JSON.stringify(sums)} vs requests ${s.requests}, flagged ${s.unconsented + s.blocked}`);
+  }
+  await clickInRoot(page, '#pnl-tabpanel-sources tbody tr.depth-0 button[data-act=group-toggle]', 0);
+  await frames(page, 2);
+  const expanded = await inRoot(page, `const rows = [...root.querySelectorAll('#pnl-tabpanel-sources tbody tr')];
+    return { first: rows[0].children[0].textContent, expanded: rows[0].querySelector('[aria-expanded]').getAttribute('aria-expanded'),
+      children: rows.filter((r) => r.classList.contains('depth-1')).length };`);
+  check('a source group opens to its destinations', expanded.expanded === 'true' && expanded.children > 0, JSON.stringify(expanded));
+
+  // ---- 7. ask mode -----------------------------------------------------------------------------
+  section('questions in ask mode');
+  await inRoot(page, `const s = root.querySelector('#pnl-mode'); s.value = 'ask'; s.dispatchEvent(new Event('change', { bubbles: true }));`);
+  check('the mode switch sets the mode', (await page.evaluate(() => tprAuditor.mode())) === 'ask');
+  const held = page.evaluate((port) => window.floodFetch(`http://api.askme.example:${port}/q`), port);
+  await clickInRoot(page, '#pnl-tab-prompts');
+  await sleep(250);
+  await frames(page, 2);
+  const prompt = await inRoot(page, `const li = root.querySelector('.prompts li'); return li && { q: li.querySelector('.q').textContent,
+    buttons: [...li.querySelectorAll('button')].map((b) => b.textContent), tab: root.querySelector('#pnl-tab-prompts').textContent };`);
+  check('a held request asks "Gadget Flood wants to connect to …"', prompt && prompt.q === `Gadget Flood wants to connect to http://api.askme.example:${port}`
+    && prompt.buttons.join('|') === 'Allow once|Always for this source|Always|Block' && prompt.tab === 'Questions (1)', JSON.stringify(prompt));
+  await clickInRoot(page, '.prompts li button[data-a=block]');
+  const heldResult = await Promise.race([held, sleep(3000).then(() => 'still held')]);
+  check('"Block" answers it: the request fails', heldResult.startsWith('error:'), heldResult);
+
+  // ---- 8. live region in block mode ------------------------------------------------------------
+  section('live region');
+  await page.evaluate(() => tprAuditor.setMode('block'));
+  await page.evaluate((port) => window.floodFetch(`http://tracker.blocked.example:${port}/pixel`), port);
+  await page.evaluate(() => tprAuditor.settled());
+  await frames(page, 3);
+  const live = await inRoot(page, `const l = root.querySelector('[data-live]'); return { text: l.textContent, role: l.getAttribute('role'), live: l.getAttribute('aria-live') };`);
+  check('the polite live region announces the blocked request', live.role === 'status' && live.live === 'polite'
+    && live.text === `Blocked: Gadget Flood from http://tracker.blocked.example:${port}`, JSON.stringify(live));
+  await page.evaluate(() => tprAuditor.setMode('audit'));
+
+  // ---- 9. export and import -------------------------------------------------------------------
+  section('export and import');
+  await clickInRoot(page, '#pnl-tab-consent');
+  await frames(page);
+  await clickInRoot(page, 'button[data-act=export][data-i="1"][data-m=show]');
+  const csp = await inRoot(page, `return root.querySelector('#pnl-export-out').value;`);
+  const cspApi = await page.evaluate(() => tprAuditor.consent.export('csp'));
+  check('export shows the CSP header of the consent list', csp === cspApi && csp.includes(`http://cdn.example.net:${port}`), csp);
+  const rulesBefore = await page.evaluate(() => tprAuditor.consent.get().rules.length);
+  await inRoot(page, `root.querySelector('#pnl-import-in').value = '{"version": 2,\\n "rules": [{"source": "https://a.example", "directives": ["bogus-src"], "scope": "*", "decision": "allow"}]}';`);
+  await clickInRoot(page, 'button[data-act=import]');
+  const imp = await inRoot(page, `return { errors: [...root.querySelectorAll('[data-field=import-errors] li')].map((l) => l.textContent),
+    status: root.querySelectorAll('.status')[1].textContent };`);
+  check('import lists every error with line and column, nothing imported', imp.errors.length === 2 && imp.errors.every((e) => /^Line \d+, column \d+ \(/.test(e))
+    && imp.status === 'Nothing was imported: 2 problems.', JSON.stringify(imp));
+  const rulesAfter = await page.evaluate(() => tprAuditor.consent.get().rules.length);
+  check('a failed import changes nothing', rulesAfter === rulesBefore, `${rulesAfter} vs ${rulesBefore}`);
+
+  // ---- 10. state ------------------------------------------------------------------------------
+  section('remembered state');
+  await clickInRoot(page, '#pnl-tab-log');
+  const header = await inRoot(page, `const r = root.querySelector('.header h2').getBoundingClientRect(); return { x: r.x + 20, y: r.y + r.height / 2 };`);
+  await page.mouse.move(header.x, header.y);
+  await page.mouse.down();
+  await page.mouse.move(header.x + 200, header.y - 60, { steps: 4 });
+  await page.mouse.up();
+  const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('tpr-auditor-panel')));
+  check('drag and tab are stored under localStorage "tpr-auditor-panel"', stored.open === true && stored.tab === 'log' && stored.x > 100,
+    JSON.stringify(stored));
+  await page.reload({ waitUntil: 'load' });
+  await page.evaluate(() => tprAuditor.ready);
+  await frames(page, 3);
+  const restored = await inRoot(page, `const p = root.querySelector('.panel'); return { open: !p.hidden, tab: root.querySelector('[aria-selected=true][role=tab]').id,
+    left: Math.round(p.getBoundingClientRect().left) };`);
+  check('a reload restores the open panel, its tab and place', restored.open && restored.tab === 'pnl-tab-log' && Math.abs(restored.left - stored.x) <= 1,
+    JSON.stringify(restored));
+  await clickInRoot(page, 'button[data-act=collapse]');
+  await frames(page);
+  const collapsed = await inRoot(page, `const b = root.querySelector('.body'); const btn = root.querySelector('button[data-act=collapse]');
+    return { body: getComputedStyle(b).display, expanded: btn.getAttribute('aria-expanded'), label: btn.textContent,
+      height: Math.round(root.querySelector('.panel').getBoundingClientRect().height) };`);
+  const storedCollapsed = await page.evaluate(() => JSON.parse(localStorage.getItem('tpr-auditor-panel')).collapsed);
+  check('Collapse shrinks the panel to its title bar, and is remembered', collapsed.body === 'none' && collapsed.expanded === 'false'
+    && collapsed.label === 'Expand' && collapsed.height < 60 && storedCollapsed === true, JSON.stringify(collapsed));
+  await clickInRoot(page, 'button[data-act=collapse]');
+  await frames(page);
+  const expandedAgain = await inRoot(page, `return getComputedStyle(root.querySelector('.body')).display;`);
+  check('Expand brings it back', expandedAgain === 'flex', expandedAgain);
+  await page.evaluate(() => localStorage.setItem('tpr-auditor-panel', '{"open": "<img src=x>", "x": 1e308'));
+  await page.reload({ waitUntil: 'load' });
+  await page.evaluate(() => tprAuditor.ready);
+  await frames(page, 2);
+  const fallback = await inRoot(page, `return { open: !root.querySelector('.panel, .badge') || !root.querySelector('.panel'), badge: !!root.querySelector('.badge') };`);
+  check('corrupted stored state: defaults (closed, badge shown)', fallback.badge && fallback.open, JSON.stringify(fallback));
+
+
+  // ---- 11. theme ------------------------------------------------------------------------------
+  section('light and dark');
+  await page.evaluate(({ port }) => { localStorage.removeItem('tpr-auditor-panel'); window.flood(300, port); window.evil(port); }, { port });
+  await page.evaluate(() => tprAuditor.settled());
+  await page.keyboard.press('Alt+Shift+A');
+  await clickInRoot(page, '#pnl-tab-log');
+  await frames(page, 3);
+  const bg = () => inRoot(page, `return getComputedStyle(root.querySelector('.panel')).backgroundColor;`);
+  const light = await bg();
+  await page.screenshot({ path: '/tmp/tpr-panel-light.png' });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await frames(page, 2);
+  const dark = await bg();
+  await page.screenshot({ path: '/tmp/tpr-panel-dark.png' });
+  check('prefers-color-scheme: dark changes the panel background (Codex dark)', light === 'rgb(255, 255, 255)' && dark === 'rgb(16, 20, 24)', `${light} → ${dark}`);
+  await page.evaluate(() => document.documentElement.classList.add('skin-theme-clientpref-day'));
+  await frames(page, 2);
+  const forcedDay = await bg();
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.evaluate(() => { document.documentElement.classList.remove('skin-theme-clientpref-day'); document.documentElement.classList.add('skin-theme-clientpref-night'); });
+  await frames(page, 2);
+  const night = await bg();
+  check('Vector night-mode classes win over the OS setting (day → light, night → dark)', forcedDay === 'rgb(255, 255, 255)' && night === 'rgb(16, 20, 24)',
+    `${forcedDay}, ${night}`);
+  // More views for a person to look at (not asserted beyond being written).
+  await page.evaluate(() => document.documentElement.classList.remove('skin-theme-clientpref-night'));
+  const panelBox = await inRoot(page, `const r = root.querySelector('.panel').getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height };`);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const view of ['summary', 'destinations', 'sources', 'consent']) {
+      await clickInRoot(page, `#pnl-tab-${view}`);
+      if (view === 'destinations' || view === 'sources') {
+        await clickInRoot(page, `#pnl-tabpanel-${view} tbody tr.depth-0 button[data-act=group-toggle]`, 0);
+      }
+      await sleep(250);
+      await frames(page, 2);
+      await page.screenshot({ path: `/tmp/tpr-panel-${view}-${scheme}.png`, clip: panelBox });
+    }
+    await clickInRoot(page, '#pnl-tab-log');
+    await frames(page, 2);
+    await clickInRoot(page, '.row:not([hidden]) .url', 2);
+    await frames(page, 2);
+    await page.screenshot({ path: `/tmp/tpr-panel-details-${scheme}.png`, clip: panelBox });
+    await page.keyboard.press('Escape');
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  const sizes = ['/tmp/tpr-panel-light.png', '/tmp/tpr-panel-dark.png'].map((f) => (fs.existsSync(f) ? fs.statSync(f).size : 0));
+  check('screenshots written to /tmp/tpr-panel-light.png and -dark.png', sizes.every((n) => n > 20_000), sizes.join(', '));
+
+  // ---- 12. i18n -------------------------------------------------------------------------------
+  section('user language');
+  const de = await context.newPage();
+  await de.goto(`${W}/wiki/Deutsch`, { waitUntil: 'load' });
+  await de.evaluate(() => tprAuditor.ready);
+  await de.keyboard.press('Alt+Shift+A');
+  await frames(de, 2);
+  const deText = await de.evaluate(() => {
+    const root = window.__tprTest.root();
+    return { log: root.querySelector('#pnl-tab-log').textContent, lang: root.querySelector('.panel').getAttribute('lang'),
+      destinations: root.querySelector('#pnl-tab-destinations').textContent, sources: root.querySelector('#pnl-tab-sources').textContent,
+      shortcut: root.querySelector('.footer span:last-child').textContent };
+  });
+  check('wgUserLanguage "de": German where translated, English per missing key', deText.log === 'Protokoll' && deText.lang === 'de'
+    && deText.destinations === 'Nach Ziel' && deText.shortcut === 'Alt+Shift+A opens and closes this panel.', JSON.stringify(deText));
+
+  // ---- benchmark (reported, not asserted: timings depend on the machine) --------------------
+  section('benchmark (reported only)');
+  await page.bringToFront();
+  await page.evaluate(() => tprAuditor.setMode('audit'));
+  const isOpen = () => inRoot(page, `return !root.querySelector('.panel').hidden;`);
+  if (await isOpen()) await page.keyboard.press('Alt+Shift+A');
+  const closedMs = await page.evaluate((port) => { const t = performance.now(); window.flood(10000, port, 'bench-closed'); return performance.now() - t; }, port);
+  await page.evaluate(() => tprAuditor.settled());
+  await frames(page, 2);
+  await page.keyboard.press('Alt+Shift+A');
+  await clickInRoot(page, '#pnl-tab-log');
+  await frames(page, 2);
+  const openRun = await page.evaluate((port) => new Promise((resolve) => {
+    const t0 = performance.now();
+    window.flood(10000, port, 'bench-open');
+    const sync = performance.now() - t0;
+    requestAnimationFrame(() => requestAnimationFrame(() => resolve({ sync, toFrame: performance.now() - t0 })));
+  }), port);
+  // ~1,000 events/s for 3 s: frame gaps measured by a rAF loop in the page.
+  const streamRun = (tag) => page.evaluate(({ port, tag }) => new Promise((resolve) => {
+    const gaps = []; let last = performance.now(); let running = true; let batches = 0; let busy = 0;
+    const tick = (t) => { gaps.push(t - last); last = t; if (running) requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    const iv = setInterval(() => { const t = performance.now(); window.flood(10, port, tag + batches++); busy += performance.now() - t; }, 10);
+    setTimeout(() => { clearInterval(iv); running = false; gaps.sort((a, b) => a - b);
+      resolve({ frames: gaps.length, batches, busy, max: gaps[gaps.length - 1], p95: gaps[Math.floor(gaps.length * 0.95)], median: gaps[Math.floor(gaps.length / 2)] }); }, 3000);
+  }), { port, tag });
+  const stream = await streamRun('stream-open-');
+  await page.keyboard.press('Escape');
+  const streamClosed = await streamRun('stream-closed-');
+  console.log(`       10,000 events, panel closed: ${closedMs.toFixed(1)} ms in the page (${(closedMs / 10).toFixed(1)} µs/event incl. hooks and core)`);
+  console.log(`       10,000 events, log open: ${openRun.sync.toFixed(1)} ms in the page, ${openRun.toFrame.toFixed(1)} ms until two frames later`);
+  for (const [name, r] of [['log open', stream], ['panel closed', streamClosed]]) {
+    console.log(`       streaming ${r.batches * 10} events in 3 s, ${name}: ${r.frames} frames, gap median ${r.median.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms; hooks+core ${r.busy.toFixed(0)} ms`);
+  }
+  const rowsAfterBench = await inRoot(page, `return root.querySelectorAll('.row').length;`);
+  check(`after ${(await page.evaluate(() => tprAuditor.report().summary.events))} events the log still has few row elements`, rowsAfterBench <= 60, String(rowsAfterBench));
+
+  check('no page error or console error', errors.length === 0, errors.join('\n'));
+  check('nothing left the machine (every request to the test server)', offHost.length === 0, offHost.slice(0, 5).join('\n'));
+
+  // ---- 13. the demo page --------------------------------------------------------------------
+  section('the demo page');
+  await demoPage();
+} catch (e) {
+  check(`test ran to the end (${e && e.message})`, false, e && e.stack);
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (server) server.close();
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
