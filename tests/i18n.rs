@@ -8,6 +8,9 @@
 //! host element, storage keys, module names). Keys are always written out whole in code
 //! (no `format!`), so this scan sees every one. The scan covers the code that shows
 //! messages ([`MESSAGE_CODE`]); code elsewhere that starts using messages is added there.
+//!
+//! Native only: it reads the source tree.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
