@@ -159,7 +159,7 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       return false;
     }
     case 'save-consent':
-      TPR.saveConsent(String(msg.text || ''), true).then(function () { reply({ ok: true }); },
+      TPR.saveConsent(String(msg.text || ''), true, msg.base).then(function () { reply({ ok: true }); },
         function (e) { reply({ error: e.message }); });
       return true;
     case 'set-mode':
@@ -190,7 +190,7 @@ async function setMode(mode) {
   if (mode !== 'audit' && mode !== 'ask' && mode !== 'block') throw new Error('unknown mode ' + mode);
   let text = null;
   try { text = await TPR.storedConsent(); } catch (e) { text = null; }
-  const doc = JSON.parse(text === null ? '{"version":1}' : text);
+  const doc = JSON.parse(text == null ? '{"version":1}' : text);
   doc.mode = mode;
   await TPR.saveConsent(JSON.stringify(doc), false);
 }
@@ -204,7 +204,7 @@ async function mirror() {
     return; // another device is still syncing its chunks: wait for the rest
   }
   const got = await api.storage.local.get('consentText');
-  if (text !== null && got.consentText !== text) await api.storage.local.set({ consentText: text });
+  if (text != null && got.consentText !== text) await api.storage.local.set({ consentText: text });
 }
 
 async function wikiDomains() {

@@ -89,7 +89,7 @@
         toBackground({ type: 'summary', data: data });
         break;
       case 'save':
-        toBackground({ type: 'save-consent', text: data && data.text }).then(function (r) {
+        toBackground({ type: 'save-consent', text: data && data.text, base: data && data.base }).then(function (r) {
           toPage('save-result', r || { error: 'the extension did not answer' });
         });
         break;

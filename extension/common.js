@@ -38,7 +38,8 @@ const TPR = (function () {
   /** The stored document text, or null; throws when the items are incomplete. */
   async function storedConsent(items) {
     const w = await core();
-    return w.joinSync(items || await syncItems());
+    const text = w.joinSync(items || await syncItems());
+    return typeof text === 'string' ? text : null;
   }
 
   async function recordError(at, message) {
@@ -46,19 +47,20 @@ const TPR = (function () {
   }
 
   /**
-   * Saves a consent document to storage.sync. `merge`: merge with what is stored (a page's
-   * save: rules another tab or device added meanwhile are kept); otherwise replace (the
+   * Saves a consent document to storage.sync. `merge`: a page's save, merged with what is
+   * stored (mergePageSave: every rule is kept; the mode and defaults are the page's only if
+   * it changed them from `base`, the stored text it last adopted); otherwise replace (the
    * options page's editor). Validates first. Resolves with the stored text; rejects with an
    * Error whose `errors` (validation) or `quota` (storage full) say why — nothing is written
    * then, so no stored rule is lost.
    */
-  async function saveConsent(text, merge) {
+  async function saveConsent(text, merge, base) {
     const w = await core();
     w.parseConsent(text); // throws with every error and its position
     const items = await syncItems();
     let stored = null;
     try { stored = w.joinSync(items); } catch (e) { stored = null; }
-    const doc = merge ? w.mergeConsent(text, stored === null ? undefined : stored) : text;
+    const doc = merge ? w.mergePageSave(text, typeof base === 'string' ? base : undefined, stored == null ? undefined : stored) : text;
     let total = 0;
     for (const k of Object.keys(items)) total += itemBytes(k, items[k]);
     const others = total - w.consentBytes(items);

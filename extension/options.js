@@ -56,7 +56,7 @@
     const w = await TPR.core();
     let text = null;
     try { text = await TPR.storedConsent(); } catch (e) { status($('consent-status'), e.message, false); }
-    const shown = text === null ? w.parseConsent('{"version":1}') : JSON.parse(text);
+    const shown = text == null ? w.parseConsent('{"version":1}') : JSON.parse(text);
     $('consent').value = JSON.stringify(shown, null, 2) + '\n';
     $('consent-errors').textContent = '';
     const mode = shown.mode || 'audit';

@@ -26,9 +26,15 @@
   const tabIdPromise = given > 0 ? Promise.resolve(given)
     : api.tabs.query({ active: true, currentWindow: true }).then(function (t) { return t[0] ? t[0].id : -1; });
 
+  let remote = false;
   tabIdPromise.then(function (tabId) {
     $('open-panel').addEventListener('click', function () {
-      api.tabs.sendMessage(tabId, { type: 'open-panel' }, { frameId: 0 }).catch(function () { /* no auditor */ });
+      if (remote) {
+        // The page cannot run the panel (no WebAssembly there): the extension's panel page.
+        api.tabs.create({ url: api.runtime.getURL('panel.html?tab=' + tabId + '&frame=0') });
+      } else {
+        api.tabs.sendMessage(tabId, { type: 'open-panel' }, { frameId: 0 }).catch(function () { /* no auditor */ });
+      }
       window.close();
     });
     return api.runtime.sendMessage({ type: 'tab-summary', tabId: tabId });
@@ -50,6 +56,7 @@
     fact(msg('popupRequests'), String(requests));
     fact(msg('popupNetwork'), String(network));
     fact(msg('popupCsp'), top.csp || msg('popupCspNone'));
+    remote = !!summary.remote;
     if (summary.remote) $('note').textContent = msg('popupRemote');
     if (summary.saveError) $('note').textContent = summary.saveError;
   });

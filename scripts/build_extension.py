@@ -42,7 +42,7 @@ WIKIMEDIA_MATCHES = [f"*://{h}/*" for h in WIKIMEDIA_HOSTS]
 
 # Files of extension/ every browser gets, and those one browser gets.
 COMMON_FILES = ["bridge.js", "background.js", "common.js", "core-host.js", "options.html",
-                "options.js", "popup.html", "popup.js", "pages.css"]
+                "options.js", "popup.html", "popup.js", "pages.css", "panel.html", "panel.js"]
 BROWSER_FILES = {"chromium": ["service-worker.js", "offscreen.html"], "firefox": []}
 
 

@@ -430,3 +430,37 @@ fn torn_or_foreign_items_are_not_read() {
         vec!["consent.10".to_string(), "consent.3".to_string()]
     );
 }
+
+// ----- a page's save merged into the stored list ----------------------------------------
+
+#[test]
+fn page_save_keeps_a_mode_set_elsewhere_and_every_rule() {
+    use tpr_auditor::extension::merge_page_save;
+    let base = list(r#"{"version":1,"mode":"audit","rules":[]}"#);
+    // The page added a rule, knowing the stored list as `base`.
+    let page = list(
+        r#"{"version":1,"mode":"audit","rules":[
+          {"source":"https://a.example","directives":["img-src"],"scope":"*","decision":"allow","added":"2026-11-29T01:00:00Z"}]}"#,
+    );
+    // Meanwhile the options page switched to block mode and changed a default, and another
+    // tab added a rule.
+    let stored = list(
+        r#"{"version":1,"mode":"block","defaults":{"cloud":"allow"},"rules":[
+          {"source":"https://b.example","directives":["font-src"],"scope":"*","decision":"allow","added":"2026-11-29T00:30:00Z"}]}"#,
+    );
+    let merged = merge_page_save(&page, &base, Some(&stored));
+    assert_eq!(merged.mode.as_str(), "block");
+    assert_eq!(merged.defaults.cloud.as_str(), "allow");
+    let sources: Vec<&str> = merged.rules.iter().map(|r| r.source.as_str()).collect();
+    assert_eq!(sources, vec!["https://b.example", "https://a.example"]);
+    // A mode the page itself changed wins.
+    let page_block = list(r#"{"version":1,"mode":"ask","rules":[]}"#);
+    assert_eq!(
+        merge_page_save(&page_block, &base, Some(&stored))
+            .mode
+            .as_str(),
+        "ask"
+    );
+    // Nothing stored: the page's list as it is.
+    assert_eq!(merge_page_save(&page, &base, None), page);
+}

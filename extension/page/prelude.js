@@ -94,7 +94,9 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
   const store = {
     ready: ready,
     load: function () { return storedText; },
-    save: function (text) { send('save', { text: String(text) }); },
+    // `base`: the stored text this page last adopted, so the background can tell what the
+    // page changed (its mode, defaults) from what was changed elsewhere meanwhile.
+    save: function (text) { send('save', { text: String(text), base: storedText }); },
   };
   handlers.consent = function (data) {
     storedText = data && typeof data.text === 'string' ? data.text : null;

@@ -18,6 +18,7 @@ use crate::extension::{dnr, sync_store};
 use serde::Serialize;
 use std::collections::HashMap;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 fn error(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
@@ -97,6 +98,24 @@ pub fn merge_consent(local: &str, stored: Option<String>) -> Result<String, JsVa
         _ => local,
     };
     Ok(merged.to_json())
+}
+
+/// `mergePageSave(local, base?, stored?)` → the document to store for a page's save (see
+/// `crate::extension::merge_page_save`): `base` is the stored text the page last adopted
+/// (none: it started from the defaults); a broken `stored` is replaced.
+#[wasm_bindgen(js_name = mergePageSave)]
+pub fn merge_page_save(
+    local: &str,
+    base: Option<String>,
+    stored: Option<String>,
+) -> Result<String, JsValue> {
+    let local = ConsentList::parse(local).map_err(|e| consent_error(&e))?;
+    let base = base
+        .as_deref()
+        .and_then(|t| ConsentList::parse(t).ok())
+        .unwrap_or_default();
+    let stored = stored.as_deref().and_then(|t| ConsentList::parse(t).ok());
+    Ok(crate::extension::merge_page_save(&local, &base, stored.as_ref()).to_json())
 }
 
 /// Batch texts the page sent along (`mw-batch://` inline batches) and the `load.php` URLs the
@@ -288,4 +307,210 @@ pub fn wikimedia_domains() -> Vec<String> {
         .iter()
         .map(|s| s.to_string())
         .collect()
+}
+
+/// The panel for a page whose core runs in the extension (SPEC §10: "the panel still
+/// works"): an extension page (`panel.html?tab=ID`) keeps a replica of that page's session,
+/// fed with the same raw observations the core host gets (replayed from the page's start,
+/// then live), and mounts the live panel on it. The panel's actions write the consent list
+/// through `actions` (`{setMode(mode), saveConsent(text)}`, the extension's storage), from
+/// where every tab and this replica adopt it. Requests are not held in this mode (the page
+/// cannot wait for an answer from outside), so prompts cannot be answered.
+#[wasm_bindgen]
+pub struct RemotePanel {
+    state: std::rc::Rc<PanelState>,
+}
+
+struct PanelState {
+    session: std::cell::RefCell<Session>,
+    inline: std::cell::RefCell<HashMap<String, String>>,
+    actions: JsValue,
+    panel: std::cell::RefCell<Option<super::panel::Panel>>,
+}
+
+struct RemoteHost(std::rc::Weak<PanelState>);
+
+fn call_action(actions: &JsValue, name: &str, arg: &str) {
+    let f = js_sys::Reflect::get(actions, &JsValue::from_str(name))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(f) = f {
+        let _ = f.call1(actions, &JsValue::from_str(arg));
+    }
+}
+
+impl super::panel::PanelHost for RemoteHost {
+    fn with_session(&self, f: &mut dyn FnMut(&Session)) {
+        if let Some(st) = self.0.upgrade() {
+            if let Ok(session) = st.session.try_borrow() {
+                f(&session);
+            }
+        }
+    }
+
+    fn set_mode(&self, mode: crate::model::Mode) {
+        if let Some(st) = self.0.upgrade() {
+            call_action(&st.actions, "setMode", mode.as_str());
+        }
+    }
+
+    fn add_rule(&self, rule_json: &str) -> Result<(), Vec<crate::consent::ConsentError>> {
+        let Some(st) = self.0.upgrade() else {
+            return Ok(());
+        };
+        let mut list = match st.session.try_borrow() {
+            Ok(s) => s.auditor().consent().clone(),
+            Err(_) => return Ok(()),
+        };
+        // One rule is validated exactly as a document holding it would be.
+        let parsed = ConsentList::parse(&format!("{{\"version\":1,\"rules\":[{rule_json}]}}"))?;
+        for rule in parsed.rules {
+            list.upsert_rule(rule);
+        }
+        call_action(&st.actions, "saveConsent", &list.to_json());
+        Ok(())
+    }
+
+    fn answer(&self, _id: u64, _answer: crate::events::Answer) -> Result<(), String> {
+        Err("requests are not held while the core runs in the extension (the wiki's CSP forbids WebAssembly in the page): write a rule instead".to_string())
+    }
+
+    fn import(&self, text: &str) -> Result<(), Vec<crate::consent::ConsentError>> {
+        let list = ConsentList::parse(text)?;
+        if let Some(st) = self.0.upgrade() {
+            call_action(&st.actions, "saveConsent", &list.to_json());
+        }
+        Ok(())
+    }
+
+    fn export(&self, format: &str) -> Result<String, String> {
+        let st = self.0.upgrade().ok_or("the panel has stopped")?;
+        let session = st.session.try_borrow().map_err(|_| "the panel is busy")?;
+        let list = session.auditor().consent();
+        match format {
+            "json" => Ok(list.to_json()),
+            "csp" => Ok(list.to_csp_header()),
+            "table" => Ok(list.to_table()),
+            "declaration" => {
+                let seen = crate::events::seen_loads(session.events());
+                serde_json::to_string_pretty(&list.per_gadget_declaration(&seen))
+                    .map_err(|e| e.to_string())
+            }
+            "report" => {
+                let events: Vec<_> = session.events().collect();
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "packaging": "extension",
+                    "remote": true,
+                    "mode": session.mode().as_str(),
+                    "events": events,
+                    "summary": session.summary(),
+                }))
+                .map_err(|e| e.to_string())
+            }
+            other => Err(format!(
+                "unknown export format {other:?}: expected json, csp, declaration, table or report"
+            )),
+        }
+    }
+
+    fn consent_problem(&self) -> Option<String> {
+        None
+    }
+}
+
+#[wasm_bindgen]
+impl RemotePanel {
+    /// `new RemotePanel(pageUrl, consentText?, nonce?, actions, lang?)`: the replica and the
+    /// mounted panel (in this extension page's document).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        page_url: &str,
+        consent: Option<String>,
+        nonce: Option<String>,
+        actions: JsValue,
+        lang: Option<String>,
+    ) -> Result<RemotePanel, JsValue> {
+        let remote = RemoteSession::new(page_url, consent, nonce, Vec::new())?;
+        let state = std::rc::Rc::new(PanelState {
+            session: std::cell::RefCell::new(remote.session),
+            inline: std::cell::RefCell::new(HashMap::new()),
+            actions,
+            panel: std::cell::RefCell::new(None),
+        });
+        let host: std::rc::Rc<dyn super::panel::PanelHost> =
+            std::rc::Rc::new(RemoteHost(std::rc::Rc::downgrade(&state)));
+        let panel = super::panel::Panel::mount(host, lang)?;
+        *state.panel.borrow_mut() = Some(panel);
+        Ok(RemotePanel { state })
+    }
+
+    fn notify(&self, ids: &[u64]) {
+        if ids.is_empty() {
+            return;
+        }
+        if let Ok(mut panel) = self.state.panel.try_borrow_mut() {
+            if let Some(p) = panel.as_mut() {
+                p.notify(ids);
+            }
+        }
+    }
+
+    /// Replays / adds one raw observation (as the core host got it).
+    pub fn observe(&self, obs: JsValue, inline: JsValue) -> Result<(), JsValue> {
+        if inline.is_object() {
+            let more: HashMap<String, String> = from_js(inline, "inline batches")?;
+            self.state.inline.borrow_mut().extend(more);
+        }
+        let obs: Observation = from_js(obs, "observation")?;
+        let ids = {
+            let inline = self.state.inline.borrow();
+            let mut batches = RemoteBatches {
+                inline: &inline,
+                to_fetch: Vec::new(),
+            };
+            let mut session = self.state.session.borrow_mut();
+            match session.observe(&obs, &mut batches) {
+                Ok(Observed::New(id)) | Ok(Observed::Updated(id)) => vec![id],
+                _ => Vec::new(),
+            }
+        };
+        self.notify(&ids);
+        Ok(())
+    }
+
+    /// A batch text the core host fetched.
+    #[wasm_bindgen(js_name = addBatch)]
+    pub fn add_batch(&self, url: &str, text: Option<String>) {
+        let ids = self
+            .state
+            .session
+            .borrow_mut()
+            .add_batch(url, text.as_deref());
+        self.notify(&ids);
+    }
+
+    #[wasm_bindgen(js_name = setValues)]
+    pub fn set_values(&self, values: JsValue) -> Result<(), JsValue> {
+        let values: PageValues = from_js(values, "page values")?;
+        self.state.session.borrow_mut().set_values(&values);
+        Ok(())
+    }
+
+    /// The stored consent changed.
+    pub fn adopt(&self, consent: &str) {
+        let list = ConsentList::parse(consent).unwrap_or_else(|_| ConsentList::fallback());
+        let ids = {
+            let mut session = self.state.session.borrow_mut();
+            session.auditor_mut().set_consent(list);
+            session.redecide()
+        };
+        self.notify(&ids);
+    }
+
+    /// Events in the replica (for checks).
+    #[wasm_bindgen(js_name = eventCount)]
+    pub fn event_count(&self) -> usize {
+        self.state.session.borrow().events().count()
+    }
 }

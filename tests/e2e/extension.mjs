@@ -23,7 +23,7 @@
 //      is; leaving block mode removes every rule;
 //   7. a page served with `Content-Security-Policy: script-src 'self' 'unsafe-inline'` (no
 //      WebAssembly): the core runs in the extension (status 'remote') and the report still
-//      attributes the gadget's fetch;
+//      attributes the gadget's fetch; the extension's panel page replays that session;
 //   8. the options page validates with error positions; the popup shows the tab's count.
 // Ends with "N passed, N failed"; exit status 1 if any check failed.
 //
@@ -206,6 +206,15 @@ try {
     fetch('/w/skin.css?again').then(() => tprAuditor.settled()).then(() => setTimeout(() => resolve(n), 300));
   }));
   check('7. ... tpr-auditor:event is dispatched in remote mode', evCount >= 1, evCount);
+  const remoteTab = await tabId();
+  const remoteEvents = (await report()).events.length;
+  const pp = await context.newPage();
+  await pp.goto(`chrome-extension://${extId}/panel.html?tab=${remoteTab}&frame=0`);
+  const replica = await pp.waitForFunction((n) => window.tprRemotePanel && window.tprRemotePanel.events() >= n && window.tprRemotePanel.events(),
+    remoteEvents, { timeout: 8000 }).then((h) => h.jsonValue(), () => pp.evaluate(() => window.tprRemotePanel && window.tprRemotePanel.events()));
+  check(`7. ... the panel page replays the page's session (${remoteEvents} events) and mounts the panel`,
+    replica === remoteEvents && await pp.evaluate(() => document.body.children.length > 1), { replica, remoteEvents });
+  await pp.close();
 
   // ---- 8: options page and popup ----
   const opt = await context.newPage();
