@@ -202,6 +202,9 @@ pub struct Event {
     pub frames: Vec<EventFrame>,
     #[serde(skip)]
     sightings: BTreeMap<Observer, u64>,
+    /// Its entry in the fold index, removed with it when the ring drops it (O(1), not a scan).
+    #[serde(skip)]
+    fold_key: Option<FoldKey>,
 }
 
 /// Counts over every event ever recorded, including those the ring buffer dropped.
@@ -592,6 +595,7 @@ impl Session {
                 .map(EventFrame::from)
                 .collect(),
             sightings: BTreeMap::from([(obs.observed_by, 1)]),
+            fold_key: (!provisional).then(|| key.clone()),
         };
         if let (Some(batch), Some(stack)) = (pending, obs.stack.as_ref()) {
             self.waiting
@@ -901,7 +905,11 @@ impl Session {
                 break;
             };
             self.summary.dropped += 1;
-            self.folds.retain(|_, id| *id != e.id);
+            if let Some(key) = &e.fold_key {
+                if self.folds.get(key) == Some(&e.id) {
+                    self.folds.remove(key);
+                }
+            }
             if let Some(ids) = self.by_url.get_mut(&e.url) {
                 ids.retain(|id| *id != e.id);
                 if ids.is_empty() {

@@ -45,6 +45,8 @@
  *                             text or null; not reported, its resource entry swallowed
  *   handle.postForm(url, body) the auditor's own same-origin form POST (consent saved to the
  *                             user's preferences): Promise of text or null; not reported
+ *   handle.attachClosedShadow(el) a closed shadow root from the native attachShadow captured
+ *                             at start (the panel's root cannot be stolen by a later patch)
  *   handle.inlineSource(url)  the text of an inline script the bootstrap tagged with a
  *                             `mw-module://` or `mw-batch://` sourceURL (for position mapping)
  *   handle.hookRealm(win)     hooks another same-origin window (idempotent; returns bool)
@@ -203,6 +205,9 @@
   const responseText = global.Response ? method(global.Response.prototype, 'text') : null;
   const responseOk = global.Response ? getter(global.Response.prototype, 'ok') : null;
   const ownFetches = new MapC(); // absolute URL -> outstanding resource entries to swallow
+  // The panel's closed shadow root must come from the native attachShadow: a page script
+  // that replaced it later would otherwise be handed the root.
+  const nativeAttachShadow = global.Element && global.Element.prototype.attachShadow;
 
   /** Native fetch of a same-origin URL for the auditor itself; resolves text or null. */
   function ownFetch(url, init) {
@@ -2888,6 +2893,11 @@
         method: 'POST', credentials: 'same-origin', body: toStr(body),
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       });
+    },
+    /** A closed shadow root on `el`, made by the attachShadow captured at start. */
+    attachClosedShadow(el) {
+      if (typeof nativeAttachShadow !== 'function') throw new TypeErrorC('attachShadow is not supported');
+      return apply(nativeAttachShadow, el, [{ mode: 'closed' }]);
     },
     inlineSource(url) { const v = mapGet(inlineSources, StringC(url)); return v === undefined ? null : v; },
     hookRealm(win) { return hookWindow(win, 'iframe'); },

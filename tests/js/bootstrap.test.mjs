@@ -72,7 +72,7 @@ test('handle: private, non-writable, non-enumerable; API shape', async () => {
   assert.equal(r.replaced, false);
   assert.equal(r.frozen, true);
   assert.match(r.nonce, /^[0-9a-f]{24}$/);
-  assert.deepEqual(r.keys, ['attach', 'configure', 'detach', 'fetchText', 'hookRealm', 'injectFault', 'inlineSource', 'isHome', 'nonce', 'postForm', 'stats', 'version']);
+  assert.deepEqual(r.keys, ['attach', 'attachClosedShadow', 'configure', 'detach', 'fetchText', 'hookRealm', 'injectFault', 'inlineSource', 'isHome', 'nonce', 'postForm', 'stats', 'version']);
   assert.equal(r.stats.attached, true);
   await context.close();
 });

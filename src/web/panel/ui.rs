@@ -159,6 +159,27 @@ fn storage(win: &Window) -> Option<web_sys::Storage> {
     win.local_storage().ok().flatten()
 }
 
+/// A closed shadow root made by the bootstrap's native `attachShadow` (captured before page
+/// code ran, so a later patch of `Element.prototype.attachShadow` cannot keep the root);
+/// the current `attachShadow` only when no bootstrap is there.
+fn closed_shadow(host_el: &web_sys::Element) -> R<web_sys::ShadowRoot> {
+    use wasm_bindgen::JsCast;
+    let handle = js_sys::Reflect::get(
+        &js_sys::global(),
+        &js_sys::Symbol::for_("tpr-auditor.bootstrap").into(),
+    )
+    .unwrap_or(JsValue::UNDEFINED);
+    let native = js_sys::Reflect::get(&handle, &JsValue::from_str("attachClosedShadow"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match native {
+        Some(f) => Ok(f.call1(&handle, host_el)?.dyn_into()?),
+        None => host_el.attach_shadow(&web_sys::ShadowRootInit::new(
+            web_sys::ShadowRootMode::Closed,
+        )),
+    }
+}
+
 impl Ui {
     pub(super) fn mount(
         host: Rc<dyn PanelHost>,
@@ -170,9 +191,7 @@ impl Ui {
             .document()
             .ok_or_else(|| JsValue::from_str("no document"))?;
         let host_el = doc.create_element("tpr-auditor")?;
-        let root = host_el.attach_shadow(&web_sys::ShadowRootInit::new(
-            web_sys::ShadowRootMode::Closed,
-        ))?;
+        let root = closed_shadow(&host_el)?;
         // Styles: a constructed sheet (CSSOM, allowed under any style-src), else <style>.
         let adopted = web_sys::CssStyleSheet::new().and_then(|sheet| {
             sheet.replace_sync(CSS)?;
