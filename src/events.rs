@@ -145,6 +145,9 @@ pub struct EventFrame {
     pub url: String,
     pub line: u32,
     pub column: u32,
+    /// The ResourceLoader module this position belongs to, when the URL or a batch index
+    /// says (debug `load.php`, tags, production batches once their text is indexed).
+    pub module: Option<String>,
 }
 
 impl From<&Frame> for EventFrame {
@@ -155,12 +158,14 @@ impl From<&Frame> for EventFrame {
                 url: o.url.clone(),
                 line: o.line,
                 column: o.column.unwrap_or(0),
+                module: None,
             },
             None => EventFrame {
                 function: f.function.clone(),
                 url: f.url.clone(),
                 line: f.line,
                 column: f.column,
+                module: None,
             },
         }
     }
@@ -492,11 +497,7 @@ impl Session {
                         e.rule = a.rule;
                     }
                     e.source = source;
-                    e.frames = frames
-                        .iter()
-                        .take(MAX_FRAMES)
-                        .map(EventFrame::from)
-                        .collect();
+                    e.frames = self.event_frames(&frames);
                     e.channel = obs.channel;
                     e.path = obs.path.clone();
                     self.put_back(e);
@@ -589,11 +590,7 @@ impl Session {
             realm: obs.realm.clone().unwrap_or_else(|| "top".to_string()),
             path: obs.path.clone(),
             attribution_pending: pending.is_some(),
-            frames: frames
-                .iter()
-                .take(MAX_FRAMES)
-                .map(EventFrame::from)
-                .collect(),
+            frames: self.event_frames(&frames),
             sightings: BTreeMap::from([(obs.observed_by, 1)]),
             fold_key: (!provisional).then(|| key.clone()),
         };
@@ -745,6 +742,38 @@ impl Session {
         }
     }
 
+    /// The frames an event keeps (at most [`MAX_FRAMES`]), each with its module when known.
+    fn event_frames(&self, frames: &[Frame]) -> Vec<EventFrame> {
+        let page_host = self.auditor.page().host().to_string();
+        frames
+            .iter()
+            .take(MAX_FRAMES)
+            .map(|f| {
+                let mut out = EventFrame::from(f);
+                out.module = self.frame_module(&out, &page_host);
+                out
+            })
+            .collect()
+    }
+
+    fn frame_module(&self, f: &EventFrame, page_host: &str) -> Option<String> {
+        use attribution::FrameOrigin;
+        let at = |idx: &BatchIndex| match f.column {
+            0 => idx.module_at_line(f.line).map(str::to_string),
+            c => idx.module_at(f.line, c).map(str::to_string),
+        };
+        match attribution::frame_origin(&f.url, page_host) {
+            FrameOrigin::Module { name, .. } | FrameOrigin::Tagged { name, .. } => Some(name),
+            FrameOrigin::Batch { url, .. } => self
+                .batches
+                .get(&f.url)
+                .or_else(|| self.batches.get(&url))
+                .and_then(at),
+            FrameOrigin::InlineBatch { url, .. } => self.batches.get(&url).and_then(at),
+            _ => None,
+        }
+    }
+
     /// A batch text arrived: index it and re-attribute the events that waited for it.
     /// Returns the ids of the events that changed.
     pub fn add_batch(&mut self, url: &str, text: Option<&str>) -> Vec<u64> {
@@ -789,11 +818,7 @@ impl Session {
                     self.loaders.insert(e.url.clone(), source.clone());
                 }
                 e.source = source;
-                e.frames = frames
-                    .iter()
-                    .take(MAX_FRAMES)
-                    .map(EventFrame::from)
-                    .collect();
+                e.frames = self.event_frames(&frames);
             }
             self.put_back(e);
             changed.push(id);
@@ -1035,6 +1060,8 @@ mod tests {
         assert_eq!(e.source.kind, SourceKind::Gadget);
         assert_eq!(e.source.name.as_deref(), Some("B"));
         assert!(!e.attribution_pending);
+        // The details pane names the module at the frame's position in the batch.
+        assert_eq!(e.frames[0].module.as_deref(), Some("ext.gadget.B"));
     }
 
     /// The gadget packaging: the auditor's hooks live in a module of the same batch as the

@@ -430,7 +430,8 @@ pub fn details(cat: &Catalog, e: &Event) -> (Vec<Field>, Vec<String>) {
                 .as_deref()
                 .map(row_text)
                 .unwrap_or_else(|| cat.msg("tpr-details-frame-anonymous"));
-            match frame_module(&fr.url) {
+            // The core's mapping (batch positions included) first, the URL's own claim else.
+            match fr.module.clone().or_else(|| frame_module(&fr.url)) {
                 Some(m) => cat.fmt("tpr-details-frame-module", &[&func, &place, &row_text(&m)]),
                 None => cat.fmt("tpr-details-frame", &[&func, &place]),
             }
