@@ -6,13 +6,14 @@
  *   Badge         per tab: the sum over its frames of unconsented + blocked third-party
  *                 requests (events of party `third` or `cloud` whose decision is
  *                 `unconsented` or `blocked`), as each frame's auditor reports it.
- *   Network       webRequest.onBeforeRequest (non-blocking) sees every request of every tab;
- *                 each sub-resource request goes to the frame that made it as an observation
- *                 with observedBy 'network', which the page core merges with the hook's event
- *                 for the same URL or records as an event of its own (CSS-referenced images
- *                 and fonts, parser-inserted loads, redirects). Frames not ready yet get
- *                 theirs when they say so ('frame-ready'). DNR-blocked requests that
- *                 onBeforeRequest did not report come from onErrorOccurred.
+ *   Network       webRequest (non-blocking) sees every request of every tab; once its outcome
+ *                 is known (response, redirect, error, or 1.5 s without one) each sub-resource
+ *                 request goes to the frame that made it as an observation with observedBy
+ *                 'network' — blockedBy 'consent' and enforceable when the block-mode rules
+ *                 stopped it — which the page core merges with the hook's event for the same
+ *                 URL or records as an event of its own (CSS-referenced images and fonts,
+ *                 parser-inserted loads, redirects). Frames not ready yet get theirs when they
+ *                 say so ('frame-ready').
  *   CSP header    webRequest.onHeadersReceived of main_frame / sub_frame: the page's own
  *                 Content-Security-Policy, handed to the frame for the panel and the popup.
  *   Consent       storage.sync (chunked, see common.js), mirrored joined into storage.local
@@ -28,7 +29,6 @@
 const api = chrome;
 const tabs = new Map(); // tabId -> {frames: Map(frameId -> Frame)}
 let dnrActive = false;
-const seenRequests = new Set();
 const MAX_PENDING = 5000;
 
 function tabState(tabId) {
@@ -55,23 +55,59 @@ const CHANNELS = {
   other: 'other',
 };
 
-function record(details) {
-  if (details.tabId < 0 || details.type === 'main_frame' || details.type === 'csp_report') return;
+/** The observation of a request, without its outcome yet. */
+function observation(details) {
+  if (details.tabId < 0 || details.type === 'main_frame' || details.type === 'csp_report') return null;
   const url = details.url;
-  if (!/^(https?|wss?):/i.test(url)) return;
-  const channel = CHANNELS[details.type] || 'other';
+  if (!/^(https?|wss?):/i.test(url)) return null;
   // A frame's own document request belongs to the frame that embeds it.
   const frameId = details.type === 'sub_frame' ? details.parentFrameId : details.frameId;
-  if (frameId < 0) return;
-  const f = frameState(details.tabId, frameId);
+  if (frameId < 0) return null;
+  return {
+    tabId: details.tabId, frameId: frameId,
+    obs: {
+      kind: 'request', channel: CHANNELS[details.type] || 'other', url: url, method: details.method || 'GET',
+      timeStamp: details.timeStamp, observedBy: 'network', blockedBy: null, realm: 'top',
+      path: 'webRequest', enforceable: false, canHold: false, stack: null,
+    },
+  };
+}
+
+// Requests seen starting, waiting for their outcome (at most OUTCOME_WAIT_MS: a WebSocket or a
+// long poll is reported without one).
+const inflight = new Map(); // requestId -> {tabId, frameId, obs, timer}
+const OUTCOME_WAIT_MS = 1500;
+
+/**
+ * Delivers a sighting with what happened to it: `blocked` (the browser's rules stopped it:
+ * blockedBy consent, enforced), `went` (it went out: not enforced), or null (unknown yet:
+ * enforced if block-mode rules are active).
+ */
+function finish(requestId, outcome) {
+  const rec = inflight.get(requestId);
+  if (!rec) return;
+  inflight.delete(requestId);
+  clearTimeout(rec.timer);
+  rec.obs.enforceable = outcome === 'blocked' || (outcome === null && dnrActive);
+  rec.obs.blockedBy = outcome === 'blocked' ? 'consent' : null;
+  const f = frameState(rec.tabId, rec.frameId);
   f.network++;
-  f.pending.push({
-    kind: 'request', channel: channel, url: url, method: details.method || 'GET',
-    timeStamp: details.timeStamp, observedBy: 'network', blockedBy: null, realm: 'top',
-    path: 'webRequest', enforceable: dnrActive, canHold: false, stack: null,
-  });
+  f.pending.push(rec.obs);
   if (f.pending.length > MAX_PENDING) f.pending.splice(0, f.pending.length - MAX_PENDING);
-  scheduleFlush(details.tabId, frameId, f);
+  scheduleFlush(rec.tabId, rec.frameId, f);
+}
+
+function start(details) {
+  const rec = observation(details);
+  if (!rec) return;
+  // A redirect keeps the request id: the previous hop was finished by onBeforeRedirect.
+  finish(details.requestId, 'went');
+  rec.timer = setTimeout(function () { finish(details.requestId, null); }, OUTCOME_WAIT_MS);
+  inflight.set(details.requestId, rec);
+}
+
+function blockedByRules(details) {
+  return /ERR_BLOCKED_BY_CLIENT/.test(details.error || '') || (dnrActive && /NS_ERROR_ABORT/.test(details.error || ''));
 }
 
 function scheduleFlush(tabId, frameId, f) {
@@ -96,15 +132,24 @@ api.webRequest.onBeforeRequest.addListener(function (details) {
     const t = tabs.get(details.tabId);
     if (t) t.frames.delete(details.frameId); // a new document in that frame
   }
-  seenRequests.add(details.requestId);
-  if (seenRequests.size > 20000) seenRequests.clear();
-  record(details);
+  start(details);
 }, { urls: ['<all_urls>'] });
 
+for (const event of ['onBeforeRedirect', 'onResponseStarted', 'onCompleted']) {
+  api.webRequest[event].addListener(function (details) { finish(details.requestId, 'went'); }, { urls: ['<all_urls>'] });
+}
+
 api.webRequest.onErrorOccurred.addListener(function (details) {
-  if (seenRequests.has(details.requestId)) return;
-  if (!/BLOCKED_BY_CLIENT|NS_ERROR_ABORT/i.test(details.error || '')) return;
-  record(details);
+  if (/ERR_CACHE_MISS/.test(details.error || '')) {
+    // A cache-only attempt (Chromium tries a font from the cache first, then loads it as
+    // another request): nothing went to the network.
+    const rec = inflight.get(details.requestId);
+    if (rec) { clearTimeout(rec.timer); inflight.delete(details.requestId); }
+    return;
+  }
+  const blocked = blockedByRules(details);
+  if (!inflight.has(details.requestId) && blocked) start(details); // never reported as starting
+  finish(details.requestId, blocked ? 'blocked' : 'went');
 }, { urls: ['<all_urls>'] });
 
 api.webRequest.onHeadersReceived.addListener(function (details) {
@@ -159,8 +204,13 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       return false;
     }
     case 'save-consent':
-      TPR.saveConsent(String(msg.text || ''), true, msg.base).then(function () { reply({ ok: true }); },
+      serially(function () { return TPR.saveConsent(String(msg.text || ''), true, msg.base); }).then(function () { reply({ ok: true }); },
         function (e) { reply({ error: e.message }); });
+      return true;
+    case 'replace-consent':
+      // The options page's editor: the whole list, validated, replacing what is stored.
+      serially(function () { return TPR.saveConsent(String(msg.text || ''), false); }).then(function () { reply({ ok: true }); },
+        function (e) { reply({ error: e.message, quota: !!e.quota }); });
       return true;
     case 'set-mode':
       serially(function () { return setMode(msg.mode); }).then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
@@ -257,10 +307,13 @@ async function applyWikis() {
 
 // Storage changes, messages and start-up all change the same browser state (registered
 // scripts, session rules): one change at a time.
+// A page's save, a mode change and the mirror all read the stored list and write it back:
+// run at the same time, one could write over the other's change.
 let queue = Promise.resolve();
 function serially(fn) {
-  queue = queue.then(fn).catch(function (e) { return TPR.recordError('background', e && e.message); });
-  return queue;
+  const run = queue.then(fn);
+  queue = run.catch(function (e) { return TPR.recordError('background', e && e.message); });
+  return run; // the caller's to handle (the queue's own branch above keeps it handled)
 }
 
 api.storage.onChanged.addListener(function (changes, area) {

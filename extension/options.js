@@ -74,24 +74,23 @@
     $('last-error').textContent = got.lastError ? msg('optionsLastError', [got.lastError.message]) : '';
   }
 
-  async function save(text, replace) {
+  async function save(text) {
     if ((await validate()).length) {
       status($('consent-status'), msg('optionsInvalid', [String($('consent-errors').children.length)]), false);
       return false;
     }
-    try {
-      await TPR.saveConsent(text, !replace);
+    // Through the background, one change at a time with the pages' saves.
+    const res = await api.runtime.sendMessage({ type: 'replace-consent', text: text });
+    await showStorage();
+    if (res && res.ok) {
       status($('consent-status'), msg('optionsSaved'), true);
-      await showStorage();
       return true;
-    } catch (e) {
-      status($('consent-status'), e.message, false);
-      await showStorage();
-      return false;
     }
+    status($('consent-status'), res ? res.error : 'the extension did not answer', false);
+    return false;
   }
 
-  $('save').addEventListener('click', function () { save($('consent').value, true); });
+  $('save').addEventListener('click', function () { save($('consent').value); });
   $('revert').addEventListener('click', function () { load(); });
   $('consent').addEventListener('input', function () { status($('consent-status'), '', null); });
   $('import').addEventListener('change', function () {
@@ -99,7 +98,7 @@
     if (!file) return;
     file.text().then(function (text) {
       $('consent').value = text;
-      return save(text, true);
+      return save(text);
     });
   });
   $('export').addEventListener('click', async function () {

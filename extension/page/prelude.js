@@ -87,6 +87,7 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
 
   // ---- consent store ------------------------------------------------------------------
   let storedText = null;
+  let lastSent = null;
   let resolveReady;
   const ready = new Promise(function (r) { resolveReady = r; });
   setTimeoutC(function () { resolveReady(); }, 1500);
@@ -95,8 +96,15 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
     ready: ready,
     load: function () { return storedText; },
     // `base`: the stored text this page last adopted, so the background can tell what the
-    // page changed (its mode, defaults) from what was changed elsewhere meanwhile.
-    save: function (text) { send('save', { text: String(text), base: storedText }); },
+    // page changed (its mode, defaults) from what was changed elsewhere meanwhile. The
+    // core's store may offer the same snapshot again (it re-checks its writes); a repeat
+    // would carry a newer base with an older list, so it is not sent.
+    save: function (text) {
+      text = String(text);
+      if (text === lastSent) return;
+      lastSent = text;
+      send('save', { text: text, base: storedText });
+    },
   };
   handlers.consent = function (data) {
     storedText = data && typeof data.text === 'string' ? data.text : null;

@@ -24,7 +24,8 @@
 //   7. a page served with `Content-Security-Policy: script-src 'self' 'unsafe-inline'` (no
 //      WebAssembly): the core runs in the extension (status 'remote') and the report still
 //      attributes the gadget's fetch; the extension's panel page replays that session;
-//   8. the options page validates with error positions; the popup shows the tab's count.
+//   8. the options page validates with error positions and shows the quota message; the popup
+//      shows the tab's count.
 // Ends with "N passed, N failed"; exit status 1 if any check failed.
 //
 // env: CHROMIUM (default /usr/bin/chromium), EXT_HEADFUL=1, EXT_KEEP_PROFILE=1
@@ -172,9 +173,10 @@ try {
     quota.quota === true && quota.same === true && /nothing was saved and the stored list is unchanged/.test(quota.message), quota);
 
   // ---- 6: block mode and DNR ----
-  await bg(() => setMode('block'));
+  await bg(() => serially(() => setMode('block')));
   const rules = await until(() => bg(() => chrome.declarativeNetRequest.getSessionRules()).then((x) => (x.length ? x : null)), 5000);
-  check('6. block mode installs DNR session rules', rules && rules.length > 0, rules && rules.length);
+  check('6. block mode installs DNR session rules', rules && rules.length > 0,
+    rules ? rules.length : await bg(() => chrome.storage.local.get(null).then((x) => ({ mode: x.consentText && JSON.parse(x.consentText).mode, lastError: x.lastError }))));
   check('6. ... for the wikis as initiators, never main_frame', rules && rules.every((x) => x.condition.initiatorDomains.includes('wikipedia.org') && !x.condition.resourceTypes.includes('main_frame')));
   since = await load('/wiki/Test');
   const hosts = requestsOf(since).map((q) => q.host + q.path);
@@ -186,7 +188,7 @@ try {
   // Its decision is what the first observer recorded: the parser inserted it (no hook could
   // hold it), so it may read `unconsented` although the network layer blocked it.
   check('6. block: the blocked image is still reported', parserEv.length === 1, parserEv.map((e) => [e.decision, e.observedBy]));
-  await bg(() => setMode('audit'));
+  await bg(() => serially(() => setMode('audit')));
   const after = await until(() => bg(() => chrome.declarativeNetRequest.getSessionRules()).then((x) => (x.length === 0 ? 'empty' : null)), 5000);
   check('6. leaving block mode removes every rule', after === 'empty');
 
@@ -229,6 +231,15 @@ try {
   check('8. options: an invalid list shows its errors with line and column', errs.length === 1 && errs[0].line === '3' && /mode/.test(errs[0].text), errs);
   const storedAfter = await bg(() => TPR.storedConsent());
   check('8. options: ... and nothing is saved', storedAfter && storedAfter.includes('pushed.example') && !storedAfter.includes('sometimes'));
+  const big = JSON.parse(storedAfter);
+  for (let i = 0; i < 400; i++) big.rules.push({ source: `https://h${i}.example`, directives: ['img-src'], scope: '*', decision: 'allow', note: 'n'.repeat(300) });
+  await opt.evaluate((t) => { document.getElementById('consent').value = t; }, JSON.stringify(big, null, 2));
+  await opt.click('#save');
+  const quotaText = await opt.waitForFunction(() => /sync storage/.test(document.getElementById('consent-status').textContent)
+    && document.getElementById('consent-status').textContent).then((h) => h.jsonValue(), () => null);
+  const storedAfterQuota = await bg(() => TPR.storedConsent());
+  check('8. options: a list over the quota shows the quota message and loses nothing',
+    /nothing was saved and the stored list is unchanged/.test(quotaText || '') && storedAfterQuota === storedAfter, quotaText);
   await opt.close();
   await load('/wiki/Test');
   const id2 = await tabId();
