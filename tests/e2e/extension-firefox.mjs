@@ -14,7 +14,10 @@
 //      image are reported;
 //   3. the network layer (webRequest) reports too: the CSS-referenced image has observedBy
 //      'network';
-//   4. consent reaches the page from storage (the extension's store, not memory).
+//   4. consent reaches the page from storage (the extension's store, not memory);
+//   5. block mode set through the page API is stored and enforced by the DNR rules on the
+//      next load (a CSS-only font and a parser-inserted image are not fetched);
+//   6. a page whose CSP forbids WebAssembly runs its core in the background page.
 // Ends with "N passed, N failed"; exit status 1 if any check failed.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -79,6 +82,41 @@ try {
   check('3. the network layer reports (CSS background image observedBy network)', bg.length === 1 && bg[0].observedBy.includes('network'),
     bg.map((e) => e.observedBy));
   check('4. consent is kept by the extension (external store)', state.storage === 'external', state.storage);
+
+  // 5. Block mode set from the page API: stored by the extension, enforced by its DNR rules.
+  await wd.executeAsync(`const done = arguments[arguments.length - 1];
+    tprAuditor.setMode('block'); setTimeout(done, 2500);`);
+  const since = Date.now();
+  await wd.navigate(wiki.W() + '/wiki/Test');
+  const blockState = await wd.executeAsync(`const done = arguments[arguments.length - 1];
+    const start = Date.now();
+    (function poll() {
+      const a = window.tprAuditor;
+      if (a && a.status === 'running' && window.gadgetDone !== undefined) setTimeout(() => done({ mode: a.mode() }), 1500);
+      else if (Date.now() - start > 15000) done({ mode: a && a.mode && a.mode() });
+      else setTimeout(poll, 100);
+    })();`);
+  const fetched = wiki.requestsSince(since).map((q) => q.host + q.path);
+  check('5. block mode set in the page reaches the next page load', blockState.mode === 'block', blockState);
+  check('5. block: the CSS-only third-party font and the parser-inserted image are not fetched (DNR)',
+    !fetched.includes('fonts.thirdparty.example/font.woff2') && !fetched.includes('img.thirdparty.example/parser.png'), fetched);
+  await wd.executeAsync(`const done = arguments[arguments.length - 1];
+    tprAuditor.setMode('audit'); setTimeout(done, 2500);`);
+
+  // 6. A CSP without WebAssembly: the core runs in the background page.
+  await wd.navigate(wiki.W() + '/wiki/Csp');
+  const remote = await wd.executeAsync(`const done = arguments[arguments.length - 1];
+    const start = Date.now();
+    (function poll() {
+      const a = window.tprAuditor;
+      if (a && (a.status === 'remote' || a.status === 'running') && window.gadgetDone !== undefined) {
+        a.settled().then(() => setTimeout(() => a.settled().then(() => done({ status: a.status, report: a.report() })), 1000));
+      } else if (Date.now() - start > 15000) done({ status: a ? a.status : 'absent' });
+      else setTimeout(poll, 100);
+    })();`);
+  check('6. CSP without wasm: the core runs in the extension (status remote)', remote.status === 'remote', remote.status);
+  const rf = ((remote.report || {}).events || []).filter((e) => e.url === wiki.T('api', '/data.json?q=1'));
+  check('6. ... the gadget fetch is reported and attributed', rf.length === 1 && rf[0].source.name === GADGET_NAME, rf.map((e) => e.source));
 } catch (e) {
   check('the test ran to its end', false, String(e && e.stack || e));
 } finally {
