@@ -36,9 +36,10 @@ struct Entry {
     gate: HostGate,
 }
 
-/// A necessary condition on the request's host (trailing dot removed, compared without
-/// case, exactly as [`super::SourceExpr::matches`] compares it), checked before the full match:
-/// most rules name another host, and this rules them out with a length and one word.
+/// A necessary condition on the request's host (as the URL has it, trailing dot included,
+/// compared without case, exactly as [`super::SourceExpr::matches`] compares it), checked
+/// before the full match: most rules name another host, and this rules them out with a length
+/// and one word.
 #[derive(Clone, Copy, Debug)]
 enum HostGate {
     /// The source does not name a host (`'self'`, `*`, `https:`, `https://*`).
@@ -93,7 +94,7 @@ impl HostGate {
         }
     }
 
-    /// `host` is the request's host without its trailing dot, `host_tail` its [`tail`].
+    /// `host` is the request's host, `host_tail` its [`tail`].
     #[inline]
     fn admits(self, host: &[u8], host_tail: u64) -> bool {
         match self {
@@ -204,8 +205,7 @@ impl PreparedConsent {
         // (scope rank, specificity, strictness) and the rule's index: the largest key wins,
         // on a tie the earlier rule.
         let mut best: Option<((usize, Specificity, u8), usize)> = None;
-        let host = q.url.host_str().unwrap_or("");
-        let host = host.strip_suffix('.').unwrap_or(host).as_bytes();
+        let host = q.url.host_str().unwrap_or("").as_bytes();
         let (host_tail, _) = tail(host);
         let mut consider = |rank: usize, slot: usize| {
             let Some(rule) = self.list.rules.get(slot) else {
