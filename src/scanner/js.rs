@@ -267,6 +267,8 @@ struct ElemAttr {
 }
 
 struct Elem {
+    /// How it was made: `createElement`, `Image`, `Audio`, `jQuery`.
+    api: &'static str,
     tag: String,
     attrs: Vec<ElemAttr>,
     likely: bool,
@@ -275,8 +277,9 @@ struct Elem {
 /// A loading API whose URL is a parameter of the enclosing function.
 struct Sink {
     func: u32,
-    index: u32,
     value: Str,
+    /// Parameters of `func` whose carried data goes into the request body.
+    data_params: u64,
     api: &'static str,
     channel: Channel,
     directive: Option<Directive>,
@@ -307,6 +310,13 @@ struct Walker<'a, 'o, 'p> {
     xhrs: Vec<(Option<usize>, bool)>,
     sinks: Vec<Sink>,
     calls: Vec<CallSite>,
+    /// Return values per function id.
+    rets: Vec<Option<Val>>,
+    /// The function being walked.
+    current: Option<u32>,
+    /// Parameters of the current function that flow into the request body of the next sink.
+    data_params: u64,
+    root: ScopeRef,
     origin: String,
     host: String,
     script_path: String,
@@ -322,11 +332,16 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             Some(i) => path[..i].to_string(),
             None => "/w".to_string(),
         };
+        let root = Rc::new(RefCell::new(Scope::default()));
         Walker {
             out,
             queue: VecDeque::new(),
             funcs: 0,
-            scope: Rc::new(RefCell::new(Scope::default())),
+            scope: root.clone(),
+            rets: Vec::new(),
+            current: None,
+            data_params: 0,
+            root,
             function: None,
             hint: None,
             depth: 0,
@@ -484,24 +499,48 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             for sink in pending {
                 let mut resolved = false;
                 for call in self.calls.iter().filter(|c| c.func == sink.func) {
-                    let Some(arg) = call.args.get(sink.index as usize) else {
-                        continue;
-                    };
-                    for arg in alternatives(arg) {
-                        let arg = self.to_str(&arg);
-                        let value = sink.value.substitute_leading(&arg);
+                    let mut data = 0u8;
+                    for (i, a) in call.args.iter().enumerate().take(64) {
+                        if sink.data_params & (1u64 << i) != 0 {
+                            data |= carries(a);
+                        }
+                    }
+                    // Each argument may have alternatives; keep the combinations few.
+                    let mut combos: Vec<Vec<Str>> = vec![Vec::new()];
+                    for a in &call.args {
+                        let alts = alternatives(a);
+                        let mut next_combos = Vec::new();
+                        for c in &combos {
+                            for x in &alts {
+                                if next_combos.len() < MAX_ALTERNATIVES {
+                                    let mut c = c.clone();
+                                    c.push(self.to_str(x));
+                                    next_combos.push(c);
+                                }
+                            }
+                        }
+                        combos = next_combos;
+                    }
+                    for strs in combos {
+                        let value = sink.value.substitute_params(sink.func, &strs);
                         resolved = true;
-                        match value.leading_hole() {
-                            Some(Hole::Param { func, index }) => next.push(Sink {
+                        let still = value.param_func().filter(|_| {
+                            matches!(
+                                value::resolve_destination(self.out.page(), &value),
+                                Some(None)
+                            )
+                        });
+                        match still {
+                            Some(func) => next.push(Sink {
                                 func,
-                                index,
                                 value,
                                 offset: call.offset,
                                 function: call.function.clone(),
+                                carries: sink.carries | data,
                                 ..sink.clone_meta()
                             }),
-                            _ => {
-                                let carries = sink.carries | value.carries;
+                            None => {
+                                let carries = sink.carries | value.carries | data;
                                 self.out.push(RawFinding {
                                     api: sink.api,
                                     channel: sink.channel,
@@ -594,6 +633,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
     fn defer(&mut self, body: Body<'a>, name: Option<Rc<str>>, args: Option<Vec<Val>>) -> u32 {
         let id = self.funcs;
         self.funcs += 1;
+        self.rets.push(None);
         self.queue.push_back(Deferred {
             body,
             scope: self.scope.clone(),
@@ -611,6 +651,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         }));
         let saved_scope = std::mem::replace(&mut self.scope, scope);
         let saved_fn = std::mem::replace(&mut self.function, d.name);
+        let saved_current = self.current.replace(d.id);
         let param_val = |this: &Self, i: usize, name: Option<&str>| -> Val {
             if let Some(args) = &d.args {
                 return args.get(i).cloned().unwrap_or(Val::Unknown(0));
@@ -647,7 +688,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 match &*a.body {
                     ArrowFunctionBody::FunctionBody(b) => self.body(&b.stmts),
                     ArrowFunctionBody::Expr(e) => {
-                        self.expr(e);
+                        let v = self.expr(e);
+                        self.returned(v);
                     }
                 }
             }
@@ -665,6 +707,67 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         }
         self.scope = saved_scope;
         self.function = saved_fn;
+        self.current = saved_current;
+    }
+
+    /// Bit `i` set when parameter `i` of the current function appears in `v`.
+    fn param_mask(&self, v: &Val, depth: u8) -> u64 {
+        let Some(current) = self.current else {
+            return 0;
+        };
+        if depth > 3 {
+            return 0;
+        }
+        match v {
+            Val::Str(s) => s.parts.iter().fold(0, |acc, p| match p {
+                value::Part::Hole(Hole::Param { func, index })
+                    if *func == current && *index < 64 =>
+                {
+                    acc | (1u64 << index)
+                }
+                _ => acc,
+            }),
+            Val::Obj(o) => o
+                .borrow()
+                .props
+                .iter()
+                .fold(0, |acc, (_, v)| acc | self.param_mask(v, depth + 1)),
+            Val::Arr(a) | Val::Alt(a) => a
+                .iter()
+                .fold(0, |acc, v| acc | self.param_mask(v, depth + 1)),
+            _ => 0,
+        }
+    }
+
+    /// Records a value the current function returns.
+    fn returned(&mut self, v: Val) {
+        if let Some(id) = self.current {
+            if let Some(slot) = self.rets.get_mut(id as usize) {
+                *slot = Some(match slot.take() {
+                    None => v,
+                    Some(old) => alt_of(old, v),
+                });
+            }
+        }
+    }
+
+    /// The value of a call to a function whose body was already walked.
+    fn call_result(&self, id: u32, args: &[Val]) -> Val {
+        let c = args.iter().fold(0, |acc, v| acc | carries(v));
+        match self.rets.get(id as usize).cloned().flatten() {
+            Some(ret) => {
+                let strs: Vec<Str> = args.iter().map(|a| self.to_str(a)).collect();
+                let subst = |v: &Val| match v {
+                    Val::Str(s) => Val::Str(s.substitute_params(id, &strs)),
+                    other => other.clone(),
+                };
+                match &ret {
+                    Val::Alt(items) => Val::Alt(Rc::new(items.iter().map(subst).collect())),
+                    other => subst(other),
+                }
+            }
+            None => Val::Unknown(c),
+        }
     }
 
     fn to_str(&self, v: &Val) -> Str {
@@ -732,9 +835,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
     /// `mw.config.get(name)`.
     fn config_value(&self, name: &str) -> Val {
         match name {
-            "wgUserName" | "wgUserId" | "wgGlobalUserId" | "wgUserEditCount" => {
-                Val::Unknown(value::USER)
-            }
+            "wgUserName" | "wgUserId" | "wgGlobalUserId" | "wgUserEditCount"
+            | "wgRelevantUserName" => Val::Unknown(value::USER),
             "wgPageName"
             | "wgTitle"
             | "wgRelevantPageName"
@@ -787,10 +889,13 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         let mut last = None;
         for alt in alternatives(v) {
             let s = self.to_str(&alt);
-            if let Some(Hole::Param { func, index }) = s.leading_hole() {
+            let param_func = s
+                .param_func()
+                .filter(|_| matches!(value::resolve_destination(self.out.page(), &s), Some(None)));
+            if let Some(func) = param_func {
                 self.sinks.push(Sink {
                     func,
-                    index,
+                    data_params: self.data_params,
                     value: s,
                     api,
                     channel,
@@ -875,22 +980,24 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         }
     }
 
-    fn new_elem(&mut self, tag: &str, likely: bool) -> Val {
+    fn new_elem(&mut self, tag: &str, api: &'static str) -> Val {
         let id = u32::try_from(self.elems.len()).unwrap_or(u32::MAX);
         self.elems.push(Elem {
+            api,
             tag: tag.to_ascii_lowercase(),
             attrs: Vec::new(),
-            likely,
+            likely: false,
         });
         Val::Elem(id)
     }
 
-    fn set_attr(&mut self, elem: u32, name: &str, value: Val, span: Span, api: &'static str) {
+    fn set_attr(&mut self, elem: u32, name: &str, value: Val, span: Span) {
         let name = name.to_ascii_lowercase();
         let function = self.function.clone();
         let Some(e) = self.elems.get_mut(elem as usize) else {
             return;
         };
+        let api = e.api;
         match name.as_str() {
             "innerhtml" | "outerhtml" => {
                 self.html_sink("innerHTML", &value, span);
@@ -914,7 +1021,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
     }
 
     /// `.attr({src: …, rel: …})`, `$('<img>', {src: …})`.
-    fn set_attrs_from(&mut self, elem: u32, obj: &Val, span: Span, api: &'static str) {
+    fn set_attrs_from(&mut self, elem: u32, obj: &Val, span: Span) {
         if let Val::Obj(o) = obj {
             let props: Vec<(String, Val)> = o.borrow().props.clone();
             for (k, v) in props {
@@ -926,7 +1033,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 } else {
                     k
                 };
-                self.set_attr(elem, &name, v, span, api);
+                self.set_attr(elem, &name, v, span);
             }
         }
     }
@@ -973,7 +1080,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             }
             Stmt::Return(r) => {
                 if let Some(a) = &r.arg {
-                    self.expr(a);
+                    let v = self.expr(a);
+                    self.returned(v);
                 }
             }
             Stmt::Labeled(l) => self.stmt(&l.body),
@@ -1467,9 +1575,19 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             acc = match op {
                 BinaryOp::Add => self.concat(&acc, &rv),
                 BinaryOp::LogicalOr | BinaryOp::NullishCoalescing => match (&acc, &rv) {
-                    // `config.url || 'https://default'`: the default is what is known.
-                    (Val::Str(_), Val::Str(_)) => alt_of(acc, rv),
-                    (_, Val::Str(_)) => rv,
+                    (Val::Str(_) | Val::Alt(_), Val::Str(_) | Val::Alt(_)) => alt_of(acc, rv),
+                    // `config.url || 'https://default'`: the default is a guess.
+                    (Val::Unknown(_) | Val::Global(_), Val::Str(s)) => {
+                        let mut s = s.clone();
+                        s.likely = true;
+                        s.carries |= carries(&acc);
+                        Val::Str(s)
+                    }
+                    (
+                        Val::Unknown(_) | Val::Global(_),
+                        Val::Obj(_) | Val::Arr(_) | Val::Func(_),
+                    ) => rv,
+                    (Val::Unknown(a), Val::Unknown(b)) => Val::Unknown(a | b),
                     _ => acc,
                 },
                 BinaryOp::LogicalAnd => rv,
@@ -1516,7 +1634,15 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             return Val::Unknown(carries(&obj));
         };
         match &obj {
-            Val::Global(p) => Val::Global(normalize(&format!("{p}.{key}")).into()),
+            Val::Global(p) => {
+                let path = normalize(&format!("{p}.{key}"));
+                if !path.contains('.') {
+                    if let Some(v) = self.root.borrow().vars.get(&path) {
+                        return v.clone();
+                    }
+                }
+                Val::Global(path.into())
+            }
             Val::Obj(o) => o.borrow().get(&key).cloned().unwrap_or(Val::Unknown(0)),
             Val::Arr(a) => match key.parse::<usize>() {
                 Ok(i) => a.get(i).cloned().unwrap_or(Val::Unknown(0)),
@@ -1627,8 +1753,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 } else {
                     right.clone()
                 };
-                let api = self.elem_api(*id);
-                self.set_attr(*id, key, value, span, api);
+
+                self.set_attr(*id, key, value, span);
             }
             Val::Xhr(id) => {
                 if key == "withCredentials" {
@@ -1651,6 +1777,23 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             }
             Val::Global(p) => {
                 let path = normalize(&format!("{p}.{key}"));
+                let browser_global = matches!(
+                    path.as_str(),
+                    "location"
+                        | "document"
+                        | "navigator"
+                        | "history"
+                        | "name"
+                        | "status"
+                        | "opener"
+                );
+                if !path.contains('.') && !browser_global {
+                    // `window.foo = …` declares the global `foo`.
+                    self.root
+                        .borrow_mut()
+                        .vars
+                        .insert(path.clone(), right.clone());
+                }
                 match path.as_str() {
                     "location"
                     | "location.href"
@@ -1666,27 +1809,18 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             }
             _ => match key {
                 "innerHTML" | "outerHTML" => self.html_sink("innerHTML", right, span),
-                "src" => {
-                    // `.src` on an element the scanner did not see created.
-                    if is_url_like(right, self) {
-                        self.sink("src", Channel::Other, None, right, 0, span, true);
-                    }
+                // `.src` on an element the scanner did not see created.
+                "src" if is_url_like(right, self) => {
+                    self.sink("src", Channel::Other, None, right, 0, span, true);
                 }
                 "cssText" | "background" | "backgroundImage" | "listStyleImage" | "content"
-                | "borderImage" | "borderImageSource" | "cursor" | "mask" | "maskImage" => {
-                    if is_style_object(obj_expr) {
-                        self.css_sink("style", right, span);
-                    }
+                | "borderImage" | "borderImageSource" | "cursor" | "mask" | "maskImage"
+                    if is_style_object(obj_expr) =>
+                {
+                    self.css_sink("style", right, span);
                 }
                 _ => {}
             },
-        }
-    }
-
-    fn elem_api(&self, id: u32) -> &'static str {
-        match self.elems.get(id as usize).map(|e| e.tag.as_str()) {
-            Some("img") => "createElement",
-            _ => "createElement",
         }
     }
 
@@ -1735,14 +1869,14 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 match v {
                     Val::Func(id) => {
                         let vals = self.exprs(args);
-                        let c = vals.iter().fold(0, |acc, v| acc | carries(v));
+                        let result = self.call_result(id, &vals);
                         self.calls.push(CallSite {
                             func: id,
                             args: vals,
                             offset: offset(span.lo),
                             function: self.function.clone(),
                         });
-                        return Val::Unknown(c);
+                        return result;
                     }
                     v => (None, None, global_path(&v)),
                 }
@@ -1753,16 +1887,22 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         if let (Some(Val::Obj(o)), Some(m)) = (&recv, &method) {
             let f = o.borrow().get(m).cloned();
             if let Some(Val::Func(id)) = f {
+                let result = self.call_result(id, &vals);
                 self.calls.push(CallSite {
                     func: id,
                     args: vals.clone(),
                     offset: offset(span.lo),
                     function: self.function.clone(),
                 });
+                return result;
             }
         }
         if let Some(path) = &path {
-            if let Some(v) = self.api_call(path, &vals, span, is_new) {
+            // Parameters of a wrapper that reach the request (its body or URL).
+            self.data_params = vals.iter().fold(0, |acc, v| acc | self.param_mask(v, 0));
+            let result = self.api_call(path, &vals, span, is_new);
+            self.data_params = 0;
+            if let Some(v) = result {
                 return v;
             }
         }
@@ -1848,11 +1988,11 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 "Worker" | "SharedWorker" => {
                     self.sink("Worker", Channel::Worker, None, &arg(0), 0, span, false);
                 }
-                "Image" => return Some(self.new_elem("img", false)),
+                "Image" => return Some(self.new_elem("img", "Image")),
                 "Audio" => {
-                    let el = self.new_elem("audio", false);
+                    let el = self.new_elem("audio", "Audio");
                     if let (Val::Elem(id), Some(src)) = (&el, args.first()) {
-                        self.set_attr(*id, "src", src.clone(), span, "Audio");
+                        self.set_attr(*id, "src", src.clone(), span);
                     }
                     return Some(el);
                 }
@@ -2051,11 +2191,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 {
                     extra |= value::COOKIES;
                 }
-                let url = match &arg(0) {
-                    // fetch(new Request(url)) is not tracked; fetch({url}) is not valid.
-                    v => v.clone(),
-                };
-                self.sink("fetch", Channel::Fetch, None, &url, extra, span, false);
+                // `fetch(new Request(url))` is not followed: the request is dynamic.
+                self.sink("fetch", Channel::Fetch, None, &arg(0), extra, span, false);
             }
             "navigator.sendBeacon" => {
                 let extra = carries(&arg(1));
@@ -2170,7 +2307,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                     known(1)
                 };
                 return Some(match tag {
-                    Some(t) => self.new_elem(&t, false),
+                    Some(t) => self.new_elem(&t, "createElement"),
                     None => Val::Unknown(0),
                 });
             }
@@ -2218,9 +2355,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         }
         // `<tag>`, `<tag/>`, `<tag></tag>`: a single element to be configured by .attr().
         if let Some(tag) = simple_tag(trimmed) {
-            let el = self.new_elem(&tag, false);
+            let el = self.new_elem(&tag, "jQuery");
             if let (Val::Elem(id), Some(attrs)) = (&el, args.get(1)) {
-                self.set_attrs_from(*id, attrs, span, "jQuery");
+                self.set_attrs_from(*id, attrs, span);
             }
             return el;
         }
@@ -2236,17 +2373,10 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 match method {
                     "setAttribute" | "attr" | "prop" => {
                         match (args.first(), args.get(1)) {
-                            (Some(Val::Obj(_)), _) => {
-                                self.set_attrs_from(id, &arg(0), span, "jQuery")
-                            }
+                            (Some(Val::Obj(_)), _) => self.set_attrs_from(id, &arg(0), span),
                             (Some(name), Some(v)) => {
                                 if let Some(n) = known_str(name) {
-                                    let api = if method == "setAttribute" {
-                                        "createElement"
-                                    } else {
-                                        "jQuery"
-                                    };
-                                    self.set_attr(id, &n, v.clone(), span, api);
+                                    self.set_attr(id, &n, v.clone(), span);
                                 }
                             }
                             _ => {}
@@ -2261,14 +2391,13 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                         }
                     }
                     "insertAdjacentHTML" => self.html_sink("insertAdjacentHTML", &arg(1), span),
-                    "text" => {
+                    "text"
                         if self
                             .elems
                             .get(id as usize)
-                            .is_some_and(|e| e.tag == "style")
-                        {
-                            self.css_sink("style", &arg(0), span);
-                        }
+                            .is_some_and(|e| e.tag == "style") =>
+                    {
+                        self.css_sink("style", &arg(0), span);
                     }
                     "css" => self.css_call(args, span),
                     "appendChild" | "append_child" | "get" => return Some(Val::Unknown(0)),
@@ -2301,6 +2430,24 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                         }
                     }
                     _ => {}
+                }
+                Some(Val::Unknown(0))
+            }
+            Val::Arr(items)
+                if matches!(
+                    method,
+                    "forEach" | "map" | "filter" | "some" | "every" | "find" | "flatMap"
+                ) && matches!(args.first(), Some(Val::Func(_))) =>
+            {
+                if let Some(Val::Func(id)) = args.first() {
+                    for item in items.iter().take(16) {
+                        self.calls.push(CallSite {
+                            func: *id,
+                            args: vec![item.clone()],
+                            offset: offset(span.lo),
+                            function: self.function.clone(),
+                        });
+                    }
                 }
                 Some(Val::Unknown(0))
             }
@@ -2415,7 +2562,7 @@ impl Sink {
     fn clone_meta(&self) -> Sink {
         Sink {
             func: self.func,
-            index: self.index,
+            data_params: 0,
             value: Str::default(),
             api: self.api,
             channel: self.channel,

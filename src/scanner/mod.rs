@@ -428,18 +428,24 @@ impl<'a> Output<'a> {
     fn finish(self, report: &mut ScanReport) {
         let mut raw = self.raw;
         raw.sort_by_key(|f| f.offset);
+        // Exact duplicates (the same request found twice at one place) are dropped; they can
+        // only share an offset, so the check looks back over findings made at this offset.
+        let mut same_offset_from = (usize::MAX, 0usize, 0usize);
         for f in raw {
+            if f.offset != same_offset_from.0 {
+                same_offset_from = (f.offset, report.findings.len(), report.navigations.len());
+            }
             let (line, column) = self.lines.position(f.offset);
             let excerpt = self.lines.excerpt(f.offset);
             let Some(finding) = classify_finding(self.page, f, line, column, excerpt) else {
                 continue;
             };
-            let list = if finding.channel == Channel::Navigate {
-                &mut report.navigations
+            let (list, from) = if finding.channel == Channel::Navigate {
+                (&mut report.navigations, same_offset_from.2)
             } else {
-                &mut report.findings
+                (&mut report.findings, same_offset_from.1)
             };
-            if !list.contains(&finding) {
+            if !list[from..].contains(&finding) {
                 list.push(finding);
             }
         }
@@ -511,7 +517,7 @@ fn classify_finding(
             finding.party = Some(d.party);
             finding.site = Some(d.site);
             finding.tool = d.tool;
-            finding.confidence = if f.likely || !exact_host {
+            finding.confidence = if f.likely || f.url.likely || !exact_host {
                 Confidence::Likely
             } else {
                 Confidence::Certain

@@ -49,6 +49,8 @@ pub enum Part {
 pub struct Str {
     pub parts: Vec<Part>,
     pub carries: u8,
+    /// A guess among possible values (`config.url || 'https://default'`).
+    pub likely: bool,
 }
 
 impl Str {
@@ -62,6 +64,7 @@ impl Str {
         Str {
             parts: vec![Part::Hole(hole)],
             carries,
+            likely: false,
         }
     }
 
@@ -118,6 +121,7 @@ impl Str {
             }
         }
         self.carries |= other.carries;
+        self.likely |= other.likely;
     }
 
     /// The whole value, when it has no holes.
@@ -170,16 +174,33 @@ impl Str {
         out.trim().to_string()
     }
 
-    /// Replaces the leading parameter hole with `arg` (call-site substitution).
-    pub fn substitute_leading(&self, arg: &Str) -> Str {
-        let mut out = arg.clone();
-        for p in self.parts.iter().skip(1) {
+    /// The function whose parameters appear in this value, if any.
+    pub fn param_func(&self) -> Option<u32> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Hole(Hole::Param { func, .. }) => Some(*func),
+            _ => None,
+        })
+    }
+
+    /// Replaces the parameter holes of `func` with the arguments of a call.
+    pub fn substitute_params(&self, func: u32, args: &[Str]) -> Str {
+        let mut out = Str {
+            parts: Vec::new(),
+            carries: self.carries,
+            likely: self.likely,
+        };
+        for p in &self.parts {
             match p {
                 Part::Lit(s) => out.push_lit(s),
+                Part::Hole(Hole::Param { func: f, index }) if *f == func => {
+                    match args.get(*index as usize) {
+                        Some(a) => out.append(a),
+                        None => out.push_hole(Hole::Unknown),
+                    }
+                }
                 Part::Hole(h) => out.push_hole(*h),
             }
         }
-        out.carries |= self.carries;
         out
     }
 }

@@ -18,6 +18,8 @@ use wasm_bindgen::prelude::*;
 
 mod extension;
 mod page;
+#[cfg(feature = "web-scan")]
+mod scan;
 pub mod panel;
 mod store;
 pub use extension::RemoteSession;
