@@ -630,6 +630,26 @@ impl Session {
         if obs.blocked_by.is_some() {
             e.blocked_by = obs.blocked_by;
         }
+        if observer == Observer::Network {
+            // The network layer is ground truth for what happened and what kind of load it
+            // was: a request its rules blocked was blocked, whatever a catch-all assumed; and
+            // where no hook saw the request, its resource type beats the performance entry's
+            // initiator type (a font referenced from CSS is `font-face`, not `css-url`).
+            if obs.blocked_by == Some(BlockedBy::Consent) {
+                e.decision = Outcome::Blocked;
+            }
+            if !e.observed_by.contains(&Observer::Hook) && e.channel != obs.channel {
+                let mut request = obs.request();
+                request.url = e.url.clone();
+                if let Ok(a) = self.auditor.assess(&request, &e.source) {
+                    e.channel = a.channel;
+                    e.directive = a.directive;
+                    e.tier = a.tier;
+                    e.verdict = a.verdict;
+                    e.rule = a.rule;
+                }
+            }
+        }
         self.put_back(e);
         Some(target)
     }
@@ -1149,6 +1169,32 @@ mod tests {
         assert_eq!(s.summary().dropped, 3);
         assert_eq!(s.summary().requests, 5);
         assert!(s.event(1).is_none());
+    }
+
+    #[test]
+    fn network_sighting_is_ground_truth_for_kind_and_blocking() {
+        let mut s = session();
+        let mut perf = Observation::new(Channel::CssUrl, "https://fonts.example.net/a.woff2");
+        perf.observed_by = Observer::Performance;
+        perf.enforceable = false;
+        s.observe(&perf, &mut NoBatchSource).expect("observe");
+        let mut net = Observation::new(Channel::FontFace, "https://fonts.example.net/a.woff2");
+        net.observed_by = Observer::Network;
+        net.blocked_by = Some(BlockedBy::Consent);
+        assert_eq!(
+            s.observe(&net, &mut NoBatchSource),
+            Ok(Observed::Updated(1))
+        );
+        let e = s.event(1).expect("event");
+        assert_eq!(e.channel, Channel::FontFace);
+        assert_eq!(e.directive, Directive::FontSrc);
+        assert_eq!(e.decision, Outcome::Blocked);
+        assert_eq!(e.blocked_by, Some(BlockedBy::Consent));
+        assert_eq!(
+            e.observed_by,
+            vec![Observer::Performance, Observer::Network]
+        );
+        assert_eq!(s.summary().blocked, 1);
     }
 
     #[test]

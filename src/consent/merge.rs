@@ -34,6 +34,26 @@ pub fn merge(local: &ConsentList, remote: &ConsentList) -> ConsentList {
     }
 }
 
+/// [`merge`] knowing `base`, the stored list `local` started from: mode and defaults are
+/// `local`'s only where it changed them since `base`, else `remote`'s — so a page that only
+/// added a rule does not revert a mode another tab or the options page set meanwhile.
+pub fn merge_from(
+    base: Option<&ConsentList>,
+    local: &ConsentList,
+    remote: &ConsentList,
+) -> ConsentList {
+    let mut merged = merge(local, remote);
+    if let Some(base) = base {
+        if local.mode == base.mode {
+            merged.mode = remote.mode;
+        }
+        if local.defaults == base.defaults {
+            merged.defaults = remote.defaults;
+        }
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +80,24 @@ mod tests {
         assert_eq!(merged.rules[0].decision, crate::model::Verdict::Block);
         let merged = merge(&list(A_BLOCK_LATER), &list(A));
         assert_eq!(merged.rules[0].decision, crate::model::Verdict::Block);
+    }
+
+    #[test]
+    fn unchanged_mode_does_not_revert_a_mode_set_elsewhere() {
+        let base = list(A);
+        let mut remote = list(A);
+        remote.mode = crate::model::Mode::Block;
+        let mut local = list(A);
+        local.rules.extend(list(B).rules);
+        let merged = merge_from(Some(&base), &local, &remote);
+        assert_eq!(merged.mode, crate::model::Mode::Block);
+        assert_eq!(merged.rules.len(), 2);
+        // A mode this side changed wins.
+        local.mode = crate::model::Mode::Ask;
+        assert_eq!(
+            merge_from(Some(&base), &local, &remote).mode,
+            crate::model::Mode::Ask
+        );
     }
 
     #[test]

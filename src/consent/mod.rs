@@ -23,7 +23,7 @@ pub mod prepared;
 pub mod source_expr;
 
 pub use export::SeenLoad;
-pub use merge::merge;
+pub use merge::{merge, merge_from};
 pub use prepared::PreparedConsent;
 pub use source_expr::{SourceExpr, Specificity};
 

@@ -34,7 +34,7 @@ use wasm_bindgen::JsCast;
 
 /// How many internal errors `report()` keeps (the count goes on).
 const MAX_ERRORS: usize = 200;
-/// Re-read `mw.config` / tokens at most this often (ms) until they are complete.
+/// Look for the consent storage (which needs `mw`) at most this often (ms).
 const VALUES_REFRESH_MS: f64 = 50.0;
 
 #[derive(Serialize, Clone)]
@@ -218,15 +218,12 @@ impl State {
 
     /// Reads `mw.config` and the user's tokens when they exist and are not complete yet.
     fn refresh_values(&mut self) {
-        if (self.values_complete && self.backend.is_some())
-            || now_ms() - self.values_read_at < VALUES_REFRESH_MS
-        {
-            return;
-        }
-        self.values_read_at = now_ms();
-        if self.backend.is_none() {
+        if self.backend.is_none() && now_ms() - self.values_read_at >= VALUES_REFRESH_MS {
+            self.values_read_at = now_ms();
             self.resolve_backend();
         }
+        // Values are read on every request until complete (a few property reads): a
+        // request made right after `mw.config` is filled must already be checked against it.
         if self.values_complete {
             return;
         }
@@ -660,7 +657,7 @@ fn persist(shared: &Shared, st: &mut State) {
 }
 
 async fn save_now(shared: Shared) {
-    let (backend, handle, local) = {
+    let (backend, handle, base, local) = {
         let Ok(mut st) = shared.try_borrow_mut() else {
             return;
         };
@@ -668,13 +665,19 @@ async fn save_now(shared: Shared) {
         let Some(backend) = st.backend.clone() else {
             return;
         };
+        // The stored list this page last read or wrote: what it changed is judged from it.
+        let base = st
+            .stored_text
+            .as_deref()
+            .and_then(|t| ConsentList::parse(t).ok());
         (
             backend,
             st.handle.clone(),
+            base,
             st.session.auditor().consent().clone(),
         )
     };
-    let result = store::save(&backend, &handle, &local).await;
+    let result = store::save(&backend, &handle, base.as_ref(), &local).await;
     let adopt = {
         let Ok(mut st) = shared.try_borrow_mut() else {
             return;
@@ -685,7 +688,7 @@ async fn save_now(shared: Shared) {
                 // Rules another tab wrote meanwhile join ours; the user's edits since the
                 // snapshot are kept (merged again at the next write).
                 let current = st.session.auditor().consent().clone();
-                let adopted = crate::consent::merge(&current, &merged);
+                let adopted = crate::consent::merge_from(Some(&local), &current, &merged);
                 if adopted != current {
                     st.session.auditor_mut().set_consent(adopted);
                     true
@@ -1166,6 +1169,22 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     // The badge last: a failure to draw it must not stop the auditing.
     let host: Rc<dyn PanelHost> = Rc::new(Host(Rc::downgrade(&shared)));
     let panel_cell = shared.borrow().panel.clone();
+    let panel_api = Object::new();
+    let cell = panel_cell.clone();
+    method(
+        &panel_api,
+        "open",
+        Box::new(move |_| {
+            if let Ok(p) = cell.try_borrow() {
+                if let Some(p) = p.as_ref() {
+                    p.open();
+                    return JsValue::TRUE;
+                }
+            }
+            JsValue::FALSE
+        }),
+    )?;
+    Reflect::set(&api, &JsValue::from_str("panel"), &panel_api)?;
     match Panel::mount(host, lang) {
         Ok(panel) => *panel_cell.borrow_mut() = Some(panel),
         Err(e) => shared.borrow_mut().record_error("panel", message_of(&e)),

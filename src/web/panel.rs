@@ -73,6 +73,15 @@ impl Panel {
     }
 }
 
+impl Panel {
+    /// Opens the panel and focuses it (the extension's popup button, `tprAuditor.panel.open()`).
+    pub fn open(&self) {
+        if let Ok(mut ui) = self.ui.try_borrow_mut() {
+            ui.open(true);
+        }
+    }
+}
+
 impl Drop for Panel {
     fn drop(&mut self) {
         if let Ok(mut ui) = self.ui.try_borrow_mut() {

@@ -13,7 +13,7 @@
 //! the first write over it, it is copied to `userjs-tpr-auditor-broken` (or the same key with
 //! `-broken` in localStorage) for recovery.
 
-use crate::consent::{merge, ConsentList};
+use crate::consent::{merge_from, ConsentList};
 use js_sys::{Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -151,8 +151,11 @@ async fn read_current(backend: &Backend, handle: &JsValue) -> Result<Option<Stri
                 .and_then(|v| v.as_str())
                 .map(str::to_string))
         }
-        Backend::LocalStorage => Ok(load(backend)),
-        Backend::External(_) | Backend::Memory => Ok(None),
+        // The packaging's store answers synchronously with what it holds now (the
+        // extension keeps the latest storage.sync copy), so a mode set elsewhere is merged,
+        // not overwritten with this page's stale snapshot.
+        Backend::LocalStorage | Backend::External(_) => Ok(load(backend)),
+        Backend::Memory => Ok(None),
     }
 }
 
@@ -258,6 +261,7 @@ const SAVE_ROUNDS: usize = 4;
 pub async fn save(
     backend: &Backend,
     handle: &JsValue,
+    base: Option<&ConsentList>,
     local: &ConsentList,
 ) -> Result<ConsentList, String> {
     let mut ours = local.clone();
@@ -266,7 +270,7 @@ pub async fn save(
         let merged = match stored.as_deref().map(ConsentList::parse) {
             None => ours.clone(),
             Some(Ok(remote)) => {
-                let merged = merge(&ours, &remote);
+                let merged = merge_from(base, &ours, &remote);
                 if merged == remote {
                     return Ok(merged); // everything of ours is stored
                 }

@@ -596,7 +596,7 @@ impl Ui {
         }
     }
 
-    fn open(&mut self, give_focus: bool) {
+    pub(super) fn open(&mut self, give_focus: bool) {
         self.ensure_attached();
         if self.p.is_none() {
             match self.build() {
