@@ -125,6 +125,10 @@ step csp-oracle node tests/e2e/csp-oracle.mjs
 step e2e-mediawiki e2e_node tests/e2e/mediawiki.mjs
 step e2e-consent-wiki e2e_node tests/e2e/consent-wiki.mjs
 step e2e-gadget e2e_node tests/e2e/gadget.mjs
+step lint-extension scripts/lint-extension.sh
+step e2e-extension e2e_node tests/e2e/extension.mjs
+step e2e-extension-mw e2e_node tests/e2e/extension-mediawiki.mjs
+step e2e-extension-ff node tests/e2e/extension-firefox.mjs
 # ===== END OF END-TO-END TESTS ===================================================
 
 summary
