@@ -1,5 +1,5 @@
 //! Issue 7/7: the scanner's contract and robustness (items 1–5, 7) beyond the fixture corpus.
-#![cfg(feature = "scanner")]
+#![cfg(all(feature = "scanner", not(target_arch = "wasm32")))]
 
 use std::time::{Duration, Instant};
 use tpr_auditor::model::{CarryKind, Channel, Party, Tier};

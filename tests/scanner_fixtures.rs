@@ -1,6 +1,6 @@
 //! Issue 7/7 item 8: the labelled fixture corpus (tests/fixtures/scanner/, see its README),
 //! precision and recall per API, carried data and confidence of every matched finding.
-#![cfg(feature = "scanner")]
+#![cfg(all(feature = "scanner", not(target_arch = "wasm32")))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

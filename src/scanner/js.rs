@@ -21,7 +21,7 @@ use swc_ecma_ast::*;
 use swc_ecma_parser::{EsSyntax, Parser, StringInput, Syntax};
 
 /// Recursion limit of the walk itself (expressions and statements), see the module docs.
-pub const MAX_WALK_DEPTH: usize = 1_200;
+pub const MAX_WALK_DEPTH: usize = 500;
 /// Native stack of the parsing thread: the pre-check budget with a wide margin for
 /// unoptimised (test) builds, which need about ten times the stack.
 #[cfg(not(target_arch = "wasm32"))]
