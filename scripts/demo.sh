@@ -36,25 +36,22 @@ echo "==========================================================================
 python3 scripts/demo-server.py --banner
 cat <<EOF
 
- Browser extension (directory: $ROOT/extension)
-   Chromium: open chrome://extensions, switch on "Developer mode",
-             "Load unpacked", choose the extension/ directory.
-   Firefox:  open about:debugging#/runtime/this-firefox,
-             "Load Temporary Add-on...", choose extension/manifest.json.
-EOF
-has_content extension || echo "   (extension/ is empty: the extension comes in a later issue)"
-cat <<EOF
+ Browser extension (built: $ROOT/dist/extension/)
+   Chromium: chrome://extensions -> "Developer mode" on -> "Load unpacked"
+             -> $ROOT/dist/extension/chromium
+   Firefox:  about:debugging#/runtime/this-firefox -> "Load Temporary Add-on..."
+             -> $(ls "$ROOT"/dist/extension/tpr-auditor-firefox-*.zip 2>/dev/null | head -1)
+   It runs on Wikimedia wikis; add other wikis on its options page.
 
- On-wiki gadget
-   One classic script with the WebAssembly embedded, plus its
-   Gadgets-definition line; install it as MediaWiki:Gadget-*.js or load it
-   as a user script (Special:MyPage/common.js).
+ On-wiki gadget (built: $ROOT/dist/gadget/)
+   As a default gadget for everyone (interface administrators):
+     TPR_DEPLOY_API=https://WIKI/w/api.php TPR_DEPLOY_USER='Name@botname' \\
+       TPR_DEPLOY_PASSWORD=... scripts/deploy-gadget.sh
+   Or by hand: MediaWiki:Gadget-tpr-auditor.js = dist/gadget/Gadget-tpr-auditor.js
+     plus the line in dist/gadget/ for MediaWiki:Gadgets-definition.
+   For yourself only, once that page exists on the wiki, add to Special:MyPage/common.js
+     the line in dist/gadget/install-user-script.js.
 EOF
-if has_content dist; then
-  echo "   Built files: $ROOT/dist/"
-else
-  echo "   (the gadget build comes in a later issue)"
-fi
 echo "=============================================================================="
 
 if [[ "${DEMO_NO_SERVE:-}" == 1 ]]; then
