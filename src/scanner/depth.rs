@@ -462,64 +462,66 @@ fn trim_end(mut t: &[u8]) -> &[u8] {
     t
 }
 
-/// Length and cost of the punctuator at the start of `s`.
+/// Length and cost of the punctuator at the start of `s` (longest match).
 fn punctuator(s: &[u8]) -> (usize, usize) {
-    const TABLE: [(&[u8], usize); 47] = [
-        (b">>>=", PREFIX_COST),
-        (b"...", PREFIX_COST),
-        (b"===", CHAIN_COST),
-        (b"!==", CHAIN_COST),
-        (b"**=", PREFIX_COST),
-        (b"<<=", PREFIX_COST),
-        (b">>=", PREFIX_COST),
-        (b">>>", CHAIN_COST),
-        (b"&&=", PREFIX_COST),
-        (b"||=", PREFIX_COST),
-        (b"??=", PREFIX_COST),
-        (b"=>", ARROW_COST),
-        (b"==", CHAIN_COST),
-        (b"!=", CHAIN_COST),
-        (b"<=", CHAIN_COST),
-        (b">=", CHAIN_COST),
-        (b"&&", CHAIN_COST),
-        (b"||", CHAIN_COST),
-        (b"??", CHAIN_COST),
-        (b"?.", CHAIN_COST),
-        (b"**", EXP_COST),
-        (b"++", PREFIX_COST),
-        (b"--", PREFIX_COST),
-        (b"+=", PREFIX_COST),
-        (b"-=", PREFIX_COST),
-        (b"*=", PREFIX_COST),
-        (b"/=", PREFIX_COST),
-        (b"%=", PREFIX_COST),
-        (b"&=", PREFIX_COST),
-        (b"|=", PREFIX_COST),
-        (b"^=", PREFIX_COST),
-        (b"<<", CHAIN_COST),
-        (b">>", CHAIN_COST),
-        (b"=", PREFIX_COST),
-        (b"!", PREFIX_COST),
-        (b"~", PREFIX_COST),
-        (b"+", PREFIX_COST),
-        (b"-", PREFIX_COST),
-        (b"?", PREFIX_COST),
-        (b":", COLON_COST),
-        (b".", CHAIN_COST),
-        (b"*", CHAIN_COST),
-        (b"/", CHAIN_COST),
-        (b"%", CHAIN_COST),
-        (b"<", CHAIN_COST),
-        (b">", CHAIN_COST),
-        (b"&", CHAIN_COST),
-    ];
-    for (p, cost) in TABLE {
-        if s.starts_with(p) {
-            return (p.len(), cost);
-        }
-    }
-    match s.first() {
-        Some(b'|' | b'^') => (1, CHAIN_COST),
+    let at = |i: usize| s.get(i).copied().unwrap_or(0);
+    let (b0, b1, b2, b3) = (at(0), at(1), at(2), at(3));
+    match b0 {
+        b'=' => match (b1, b2) {
+            (b'>', _) => (2, ARROW_COST),
+            (b'=', b'=') => (3, CHAIN_COST),
+            (b'=', _) => (2, CHAIN_COST),
+            _ => (1, PREFIX_COST),
+        },
+        b'!' => match (b1, b2) {
+            (b'=', b'=') => (3, CHAIN_COST),
+            (b'=', _) => (2, CHAIN_COST),
+            _ => (1, PREFIX_COST),
+        },
+        b'.' if b1 == b'.' && b2 == b'.' => (3, PREFIX_COST),
+        b'.' => (1, CHAIN_COST),
+        b'*' => match (b1, b2) {
+            (b'*', b'=') => (3, PREFIX_COST),
+            (b'*', _) => (2, EXP_COST),
+            (b'=', _) => (2, PREFIX_COST),
+            _ => (1, CHAIN_COST),
+        },
+        b'<' => match (b1, b2) {
+            (b'<', b'=') => (3, PREFIX_COST),
+            (b'<', _) | (b'=', _) => (2, CHAIN_COST),
+            _ => (1, CHAIN_COST),
+        },
+        b'>' => match (b1, b2, b3) {
+            (b'>', b'>', b'=') => (4, PREFIX_COST),
+            (b'>', b'>', _) => (3, CHAIN_COST),
+            (b'>', b'=', _) => (3, PREFIX_COST),
+            (b'>', _, _) | (b'=', _, _) => (2, CHAIN_COST),
+            _ => (1, CHAIN_COST),
+        },
+        b'&' | b'|' => match (b1, b2) {
+            (x, b'=') if x == b0 => (3, PREFIX_COST),
+            (x, _) if x == b0 => (2, CHAIN_COST),
+            (b'=', _) => (2, PREFIX_COST),
+            _ => (1, CHAIN_COST),
+        },
+        b'?' => match (b1, b2) {
+            (b'?', b'=') => (3, PREFIX_COST),
+            (b'?', _) => (2, CHAIN_COST),
+            // `?.` but not `?.5` (a ternary with a number).
+            (b'.', c) if !c.is_ascii_digit() => (2, CHAIN_COST),
+            _ => (1, PREFIX_COST),
+        },
+        b'+' | b'-' => match b1 {
+            x if x == b0 => (2, PREFIX_COST),
+            b'=' => (2, PREFIX_COST),
+            _ => (1, PREFIX_COST),
+        },
+        b'/' | b'%' | b'^' => match b1 {
+            b'=' => (2, PREFIX_COST),
+            _ => (1, CHAIN_COST),
+        },
+        b'~' => (1, PREFIX_COST),
+        b':' => (1, COLON_COST),
         // `@`, `#`, stray bytes: no recursion of their own.
         _ => (1, 0),
     }

@@ -330,13 +330,12 @@ impl<'a> LineIndex<'a> {
             .map_or(self.text.len(), |e| e.saturating_sub(1));
         let line_text = &self.text[start..end.max(start)];
         let rel = offset - start;
-        // Cut a window of WIDTH characters starting a little before the offset.
-        let before: Vec<(usize, char)> = line_text[..rel].char_indices().collect();
-        let from = if before.len() > 30 {
-            before[before.len() - 30].0
-        } else {
-            0
-        };
+        // Cut a window of WIDTH characters starting up to 30 characters before the offset.
+        let from = line_text[..rel]
+            .char_indices()
+            .rev()
+            .nth(29)
+            .map_or(0, |(i, _)| i);
         let window = &line_text[from..];
         let mut out: String = window.chars().take(WIDTH).collect();
         let cut_end = window.chars().nth(WIDTH).is_some();
