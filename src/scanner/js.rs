@@ -256,6 +256,9 @@ struct Deferred<'a> {
     name: Option<Rc<str>>,
     id: u32,
     args: Option<Vec<Val>>,
+    /// What `this` is in the body: the object of a method or class, or the instance of a
+    /// constructor function; arrows inherit it.
+    this: Val,
 }
 
 struct ElemAttr {
@@ -314,10 +317,18 @@ struct Walker<'a, 'o, 'p> {
     rets: Vec<Option<Val>>,
     /// The function being walked.
     current: Option<u32>,
+    /// `this` of the function being walked.
+    this: Val,
+    /// `this` of each (non-arrow) function: its instances' properties (`this.api = …`).
+    thises: Vec<Val>,
+    /// Depth of conditional code (branches, loops): assignments there add alternatives.
+    cond: u32,
     /// Parameters of the current function that flow into the request body of the next sink.
     data_params: u64,
     root: ScopeRef,
     origin: String,
+    /// `wgServer`: protocol-relative, as Wikimedia wikis set it (`//en.wikipedia.org`).
+    server: String,
     host: String,
     script_path: String,
 }
@@ -340,6 +351,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             scope: root.clone(),
             rets: Vec::new(),
             current: None,
+            this: Val::Unknown(0),
+            thises: Vec::new(),
+            cond: 0,
             data_params: 0,
             root,
             function: None,
@@ -350,6 +364,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             xhrs: Vec::new(),
             sinks: Vec::new(),
             calls: Vec::new(),
+            server: origin
+                .split_once(':')
+                .map_or_else(|| origin.clone(), |(_, rest)| rest.to_string()),
             origin,
             host,
             script_path,
@@ -404,7 +421,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                     DefaultDecl::Fn(f) => {
                         self.defer(Body::Function(&f.function), Some("default".into()), None);
                     }
-                    DefaultDecl::Class(c) => self.class(&c.class),
+                    DefaultDecl::Class(c) => {
+                        self.class(&c.class);
+                    }
                     DefaultDecl::TsInterfaceDecl(_) => {}
                 }
                 None
@@ -634,14 +653,31 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         let id = self.funcs;
         self.funcs += 1;
         self.rets.push(None);
+        let this = match body {
+            Body::Arrow(_) => self.this.clone(),
+            _ => Val::Obj(Rc::new(RefCell::new(Obj::default()))),
+        };
+        self.thises.push(this.clone());
         self.queue.push_back(Deferred {
             body,
             scope: self.scope.clone(),
             name,
             id,
             args,
+            this,
         });
         id
+    }
+
+    /// Makes `this` of a function not walked yet be `this` (a method's object).
+    fn set_this(&mut self, id: u32, this: &Val) {
+        if let Some(slot) = self.thises.get_mut(id as usize) {
+            *slot = this.clone();
+        }
+        // The function was usually deferred just now: look from the back.
+        if let Some(d) = self.queue.iter_mut().rev().take(64).find(|d| d.id == id) {
+            d.this = this.clone();
+        }
     }
 
     fn run_deferred(&mut self, d: Deferred<'a>) {
@@ -652,6 +688,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         let saved_scope = std::mem::replace(&mut self.scope, scope);
         let saved_fn = std::mem::replace(&mut self.function, d.name);
         let saved_current = self.current.replace(d.id);
+        let saved_this = std::mem::replace(&mut self.this, d.this);
+        let saved_cond = std::mem::replace(&mut self.cond, 0);
         let param_val = |this: &Self, i: usize, name: Option<&str>| -> Val {
             if let Some(args) = &d.args {
                 return args.get(i).cloned().unwrap_or(Val::Unknown(0));
@@ -708,6 +746,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         self.scope = saved_scope;
         self.function = saved_fn;
         self.current = saved_current;
+        self.this = saved_this;
+        self.cond = saved_cond;
     }
 
     /// Bit `i` set when parameter `i` of the current function appears in `v`.
@@ -847,7 +887,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             "wgRevisionId" | "wgCurRevisionId" | "wgDiffOldId" | "wgDiffNewId" => {
                 Val::Unknown(value::REVISION)
             }
-            "wgServer" => Val::Str(Str::lit(&self.origin)),
+            "wgServer" => Val::Str(Str::lit(&self.server)),
             "wgServerName" => Val::Str(Str::lit(&self.host)),
             "wgScriptPath" => Val::Str(Str::lit(&self.script_path)),
             "wgScript" => Val::Str(Str::lit(&format!("{}/index.php", self.script_path))),
@@ -1087,6 +1127,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             Stmt::Labeled(l) => self.stmt(&l.body),
             Stmt::If(i) => {
                 self.expr(&i.test);
+                self.cond += 1;
                 self.stmt(&i.cons);
                 // `else if` chains: iterate instead of recursing.
                 let mut alt = i.alt.as_deref();
@@ -1100,15 +1141,18 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                         alt = None;
                     }
                 }
+                self.cond -= 1;
             }
             Stmt::Switch(sw) => {
                 self.expr(&sw.discriminant);
+                self.cond += 1;
                 for c in &sw.cases {
                     if let Some(t) = &c.test {
                         self.expr(t);
                     }
                     self.stmts(&c.cons);
                 }
+                self.cond -= 1;
             }
             Stmt::Throw(t) => {
                 self.expr(&t.arg);
@@ -1127,10 +1171,14 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             }
             Stmt::While(w) => {
                 self.expr(&w.test);
+                self.cond += 1;
                 self.stmt(&w.body);
+                self.cond -= 1;
             }
             Stmt::DoWhile(w) => {
+                self.cond += 1;
                 self.stmt(&w.body);
+                self.cond -= 1;
                 self.expr(&w.test);
             }
             Stmt::For(f) => {
@@ -1147,7 +1195,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 if let Some(u) = &f.update {
                     self.expr(u);
                 }
+                self.cond += 1;
                 self.stmt(&f.body);
+                self.cond -= 1;
             }
             Stmt::ForIn(f) => {
                 let items = self.expr(&f.right);
@@ -1198,8 +1248,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 self.declare(&name, Val::Func(id));
             }
             Decl::Class(c) => {
-                self.declare(c.ident.sym.as_str(), Val::Unknown(0));
-                self.class(&c.class);
+                let v = self.class(&c.class);
+                self.declare(c.ident.sym.as_str(), v);
             }
             Decl::Var(v) => self.var_decl(v),
             Decl::Using(u) => {
@@ -1235,42 +1285,68 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         }
     }
 
-    fn class(&mut self, c: &'a Class) {
+    /// A class: one object stands for its instances (`this`) and holds its methods.
+    fn class(&mut self, c: &'a Class) -> Val {
         if let Some(s) = &c.super_class {
             self.expr(s);
         }
+        let this = Val::Obj(Rc::new(RefCell::new(Obj::default())));
+        let saved_this = std::mem::replace(&mut self.this, this.clone());
         for m in &c.body {
-            match m {
+            let (body, name): (Option<Body<'a>>, Option<Rc<str>>) = match m {
                 ClassMember::Constructor(k) => {
-                    self.defer(Body::Constructor(k), Some("constructor".into()), None);
+                    (Some(Body::Constructor(k)), Some("constructor".into()))
                 }
-                ClassMember::Method(m) => {
-                    let name = prop_name_static(&m.key).map(Rc::from);
-                    self.defer(Body::Function(&m.function), name, None);
-                }
-                ClassMember::PrivateMethod(m) => {
-                    let name: Rc<str> = m.key.name.as_str().into();
-                    self.defer(Body::Function(&m.function), Some(name), None);
-                }
+                ClassMember::Method(m) => (
+                    Some(Body::Function(&m.function)),
+                    prop_name_static(&m.key).map(Rc::from),
+                ),
+                ClassMember::PrivateMethod(m) => (
+                    Some(Body::Function(&m.function)),
+                    Some(m.key.name.as_str().into()),
+                ),
                 ClassMember::ClassProp(p) => {
                     if let Some(v) = &p.value {
-                        self.expr(v);
+                        let v = self.expr(v);
+                        if let (Some(k), Val::Obj(o)) = (prop_name_static(&p.key), &this) {
+                            o.borrow_mut().set(k.to_string(), v);
+                        }
                     }
+                    (None, None)
                 }
                 ClassMember::PrivateProp(p) => {
                     if let Some(v) = &p.value {
-                        self.expr(v);
+                        let v = self.expr(v);
+                        if let Val::Obj(o) = &this {
+                            o.borrow_mut().set(p.key.name.to_string(), v);
+                        }
                     }
+                    (None, None)
                 }
-                ClassMember::StaticBlock(b) => self.stmts(&b.body.stmts),
+                ClassMember::StaticBlock(b) => {
+                    self.stmts(&b.body.stmts);
+                    (None, None)
+                }
                 ClassMember::AutoAccessor(a) => {
                     if let Some(v) = &a.value {
                         self.expr(v);
                     }
+                    (None, None)
                 }
-                ClassMember::TsIndexSignature(_) | ClassMember::Empty(_) => {}
+                ClassMember::TsIndexSignature(_) | ClassMember::Empty(_) => (None, None),
+            };
+            if let Some(body) = body {
+                let id = self.defer(body, name.clone(), None);
+                self.set_this(id, &this);
+                if let (Some(n), Val::Obj(o)) = (name, &this) {
+                    if &*n != "constructor" {
+                        o.borrow_mut().set(n.to_string(), Val::Func(id));
+                    }
+                }
             }
         }
+        self.this = saved_this;
+        this
     }
 
     /// Binds a pattern to a value.
@@ -1376,7 +1452,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 Val::Unknown(carries(&v))
             }
             Expr::Ident(i) => self.ident(i.sym.as_str()),
-            Expr::This(_) => Val::Unknown(0),
+            Expr::This(_) => self.this.clone(),
             Expr::Array(a) => {
                 let mut items = Vec::new();
                 for el in a.elems.iter() {
@@ -1400,10 +1476,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 Val::Func(self.defer(Body::Function(&f.function), name, None))
             }
             Expr::Arrow(a) => Val::Func(self.defer(Body::Arrow(a), hint, None)),
-            Expr::Class(c) => {
-                self.class(&c.class);
-                Val::Unknown(0)
-            }
+            Expr::Class(c) => self.class(&c.class),
             Expr::Unary(u) => {
                 let v = self.expr(&u.arg);
                 match u.op {
@@ -1497,6 +1570,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
     }
 
     fn object(&mut self, o: &'a ObjectLit) -> Val {
+        let rc = Rc::new(RefCell::new(Obj::default()));
+        let this = Val::Obj(rc.clone());
         let mut obj = Obj::default();
         for p in &o.props {
             match p {
@@ -1526,6 +1601,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                         self.hint = key.as_deref().map(Rc::from);
                         let v = self.expr(&kv.value);
                         self.hint = None;
+                        if let (Val::Func(id), Expr::Fn(_)) = (&v, unparen(&kv.value)) {
+                            self.set_this(*id, &this);
+                        }
                         if let Some(k) = key {
                             obj.set(k, v);
                         }
@@ -1544,6 +1622,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                     Prop::Method(m) => {
                         let name = prop_name_static(&m.key);
                         let id = self.defer(Body::Function(&m.function), name.map(Rc::from), None);
+                        self.set_this(id, &this);
                         if let Some(n) = name {
                             obj.set(n.to_string(), Val::Func(id));
                         }
@@ -1551,7 +1630,8 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 },
             }
         }
-        Val::Obj(Rc::new(RefCell::new(obj)))
+        *rc.borrow_mut() = obj;
+        this
     }
 
     /// `+` chains are evaluated iteratively (long concatenations are common).
@@ -1644,6 +1724,12 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 Val::Global(path.into())
             }
             Val::Obj(o) => o.borrow().get(&key).cloned().unwrap_or(Val::Unknown(0)),
+            // `Foo.prototype`: the object standing for Foo's instances.
+            Val::Func(id) if key == "prototype" => self
+                .thises
+                .get(*id as usize)
+                .cloned()
+                .unwrap_or(Val::Unknown(0)),
             Val::Arr(a) => match key.parse::<usize>() {
                 Ok(i) => a.get(i).cloned().unwrap_or(Val::Unknown(0)),
                 Err(_) => Val::Unknown(carries(&obj)),
@@ -1670,6 +1756,11 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 let name = i.id.sym.as_str();
                 let old = self.ident(name);
                 let value = match a.op {
+                    AssignOp::Assign
+                        if self.cond > 0 && matches!(old, Val::Str(_) | Val::Alt(_)) =>
+                    {
+                        alt_of(old.clone(), right.clone())
+                    }
                     AssignOp::Assign => right.clone(),
                     AssignOp::AddAssign => self.concat(&old, &right),
                     AssignOp::OrAssign | AssignOp::NullishAssign => match old {
@@ -1770,10 +1861,42 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 let value = if op == AssignOp::AddAssign {
                     let old = o.borrow().get(key).cloned().unwrap_or(Val::Unknown(0));
                     self.concat(&old, right)
+                } else if self.cond > 0 {
+                    match o.borrow().get(key) {
+                        Some(old @ (Val::Str(_) | Val::Alt(_))) => {
+                            alt_of(old.clone(), right.clone())
+                        }
+                        _ => right.clone(),
+                    }
                 } else {
                     right.clone()
                 };
+                if let (Val::Func(id), Expr::Fn(_) | Expr::Ident(_) | Expr::Member(_)) =
+                    (right, unparen(obj_expr))
+                {
+                    // `obj.method = function () { this.… }`, `Foo.prototype.m = …`.
+                    self.set_this(*id, obj);
+                }
                 o.borrow_mut().set(key.to_string(), value);
+            }
+            Val::Func(id) if key == "prototype" => {
+                let this = self.thises.get(*id as usize).cloned();
+                if let (Some(this), Val::Obj(methods)) = (this, right) {
+                    let funcs: Vec<u32> = methods
+                        .borrow()
+                        .props
+                        .iter()
+                        .filter_map(|(_, v)| if let Val::Func(f) = v { Some(*f) } else { None })
+                        .collect();
+                    for f in funcs {
+                        self.set_this(f, &this);
+                    }
+                    if let Val::Obj(t) = &this {
+                        for (k, v) in methods.borrow().props.iter() {
+                            t.borrow_mut().set(k.clone(), v.clone());
+                        }
+                    }
+                }
             }
             Val::Global(p) => {
                 let path = normalize(&format!("{p}.{key}"));
@@ -1867,6 +1990,24 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             other => {
                 let v = self.expr(other);
                 match v {
+                    Val::Obj(_) if is_new => {
+                        self.exprs(args);
+                        return v;
+                    }
+                    Val::Func(id) if is_new => {
+                        let vals = self.exprs(args);
+                        self.calls.push(CallSite {
+                            func: id,
+                            args: vals,
+                            offset: offset(span.lo),
+                            function: self.function.clone(),
+                        });
+                        return self
+                            .thises
+                            .get(id as usize)
+                            .cloned()
+                            .unwrap_or(Val::Unknown(0));
+                    }
                     Val::Func(id) => {
                         let vals = self.exprs(args);
                         let result = self.call_result(id, &vals);
@@ -2071,6 +2212,57 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                     let channel = if css { Channel::Style } else { Channel::Script };
                     self.sink("mw.loader.load", channel, None, &url, 0, span, false);
                 }
+            }
+            "navigator.serviceWorker.register" => {
+                self.sink(
+                    "serviceWorker.register",
+                    Channel::Worker,
+                    None,
+                    &arg(0),
+                    0,
+                    span,
+                    false,
+                );
+            }
+            "importScripts" => {
+                for a in args {
+                    self.sink("importScripts", Channel::Worker, None, a, 0, span, false);
+                }
+            }
+            "mw.util.addPortletLink" => {
+                if args.len() >= 2 {
+                    self.sink(
+                        "mw.util.addPortletLink",
+                        Channel::Navigate,
+                        None,
+                        &arg(1),
+                        0,
+                        span,
+                        false,
+                    );
+                }
+            }
+            "Object.assign" | "$.extend" => {
+                // Object.assign(target, …sources) / $.extend([deep,] target, …sources)
+                let skip = usize::from(
+                    matches!(args.first(), Some(Val::Str(s)) if s.known() == Some("true")),
+                );
+                let Some(target) = args.get(skip).cloned() else {
+                    return Some(Val::Unknown(0));
+                };
+                for source in args.iter().skip(skip + 1) {
+                    match (&target, source) {
+                        (Val::Elem(id), Val::Obj(_)) => self.set_attrs_from(*id, source, span),
+                        (Val::Obj(t), Val::Obj(s)) if !Rc::ptr_eq(t, s) => {
+                            let props = s.borrow().props.clone();
+                            for (k, v) in props {
+                                t.borrow_mut().set(k, v);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                return Some(target);
             }
             "mw.loader.getScript" => {
                 self.sink(

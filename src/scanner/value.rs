@@ -215,6 +215,10 @@ pub fn resolve_destination(page: &PageContext, value: &Str) -> Option<Option<(Ur
     if prefix.is_empty() {
         return if holes { Some(None) } else { None };
     }
+    if prefix.starts_with('#') {
+        // A fragment of the page itself: nothing is fetched.
+        return None;
+    }
     let head_end = prefix.find(['/', '?', '#', '\\']).unwrap_or(prefix.len());
     let head = &prefix[..head_end];
     let absolute = if let Some(colon) = head.find(':') {
