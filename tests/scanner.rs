@@ -324,3 +324,27 @@ fn mutated_fixtures_never_panic() {
         }
     }
 }
+
+#[cfg(feature = "scanner-typescript")]
+#[test]
+fn typescript_syntax() {
+    let r = scan(
+        "interface C { api: string }\nconst c: C = { api: 'https://ts.example' };\nfetch((c.api as string) + '/x');\n",
+        &ScanOptions::new(Lang::Ts, WIKI),
+    )
+    .expect("ts");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    assert_eq!(
+        destinations(&r),
+        [("fetch".into(), "https://ts.example".into())]
+    );
+}
+
+#[cfg(not(feature = "scanner-typescript"))]
+#[test]
+fn typescript_needs_its_feature() {
+    assert!(matches!(
+        scan("let x: number = 1;", &ScanOptions::new(Lang::Ts, WIKI)),
+        Err(ScanError::TypescriptDisabled)
+    ));
+}

@@ -20,12 +20,17 @@
 //! 2. **JavaScript** ([`js`]): swc's parser (ES2024, script or module goal decided by the code;
 //!    TypeScript with the feature `scanner-typescript`), then one walk of the tree with a small
 //!    abstract interpreter: string constants, `const`/`let`/`var` bindings in function scopes,
-//!    concatenation, template literals, `[…].join('')`, object-property constants, aliases of
-//!    `mw`/`$`, IIFE parameters, and one level of call-site substitution for wrapper functions
-//!    (`function load(u){ mw.loader.load(u) }  load('https://…')`). Nested function bodies are
-//!    walked after the body that defines them, so they see the final values of the variables they
-//!    close over (`function f(){ fetch(API) }  var API = '…'`). No visitor crate: a hand-written
-//!    walk controls its own depth and evaluation order and keeps the WebAssembly smaller.
+//!    concatenation, template literals, `[…].join('')`, object-property constants (also through
+//!    `this` in classes, object methods and constructor functions), `Object.assign`/`$.extend`,
+//!    aliases of `mw`/`$`, IIFE parameters, values assigned in branches (kept as alternatives:
+//!    `c ? 'https://a' : 'https://b'` gives two findings), return values of functions walked
+//!    earlier, and call-site substitution for wrapper functions (`function load(u){
+//!    mw.loader.load(u) }  load('https://…')` is reported at the call, up to wrappers of
+//!    wrappers). Nested function bodies are walked after the body that defines them, so they see
+//!    the final values of the variables they close over (`function f(){ fetch(API) }  var API =
+//!    '…'`). No visitor crate: a hand-written walk controls its own depth
+//!    ([`js::MAX_WALK_DEPTH`], measured in WebAssembly) and evaluation order, and keeps the
+//!    WebAssembly smaller.
 //! 3. **HTML strings** ([`html`]) given to `innerHTML`, `$()`, `.html()`, `.append()`,
 //!    `document.write` … are scanned for `src`/`href`/`data`/`srcset`/`poster`/`style` by a small
 //!    tag tokenizer that keeps the unknown parts of the string as holes.
@@ -52,7 +57,7 @@
 mod css;
 pub mod depth;
 mod html;
-mod js;
+pub mod js;
 mod value;
 
 use crate::classify::{PageContext, Preset, UrlError};
