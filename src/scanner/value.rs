@@ -269,13 +269,8 @@ pub fn resolve_destination(page: &PageContext, value: &Str) -> Option<Option<(Ur
         };
         return match page.url().join(probe.trim()) {
             Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Some(Some((url, true))),
-            _ => {
-                if holes {
-                    Some(None)
-                } else {
-                    None
-                }
-            }
+            // A malformed constant URL: still a request attempt, of unknown destination.
+            _ => Some(None),
         };
     }
     // A relative URL: the wiki itself.
