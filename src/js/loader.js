@@ -150,8 +150,8 @@
       storage: typeof options.storage === 'string' ? options.storage : undefined,
       lang: typeof options.lang === 'string' ? options.lang : undefined,
       ownPrefixes: ownPrefixes,
-      store: ext && ext.store ? ext.store : undefined,
       ownModules: ownModules,
+      store: ext && ext.store ? ext.store : undefined,
     });
     api.status = 'running';
     if (ext && typeof ext.started === 'function') ext.started(api);

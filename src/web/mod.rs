@@ -18,9 +18,9 @@ use wasm_bindgen::prelude::*;
 
 mod extension;
 mod page;
+pub mod panel;
 #[cfg(feature = "web-scan")]
 mod scan;
-pub mod panel;
 mod store;
 pub use extension::RemoteSession;
 pub use page::{install_page, PageRuntime};
