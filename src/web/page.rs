@@ -204,6 +204,11 @@ impl State {
         for id in self.session.redecide() {
             self.queue_dispatch(id);
         }
+        self.sync_fail_closed();
+    }
+
+    /// Tells the bootstrap how to fail: closed in `block` mode, open otherwise.
+    fn sync_fail_closed(&self) {
         let opts = Object::new();
         let fail_closed = JsValue::from_bool(self.session.mode() == Mode::Block);
         let _ = Reflect::set(&opts, &JsValue::from_str("failClosed"), &fail_closed);
@@ -451,16 +456,10 @@ fn batch_arrived(shared: &Shared, url: &str, text: Option<String>) {
     };
     st.in_flight = st.in_flight.saturating_sub(1);
     let changed = st.session.add_batch(url, text.as_deref());
-    let mut resolve = Vec::new();
-    for id in changed {
-        st.queue_dispatch(id);
-        let decision = st.session.event(id).map(|e| e.decision);
-        if let Some(d) = decision.filter(|d| *d != Outcome::Pending) {
-            if let Some(list) = st.held.remove(&id) {
-                resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
-            }
-        }
+    for id in &changed {
+        st.queue_dispatch(*id);
     }
+    let resolve = release_decided(&mut st, &changed);
     let waiters = if st.in_flight == 0 {
         std::mem::take(&mut st.settled_waiters)
     } else {
@@ -564,32 +563,17 @@ fn report(st: &State) -> Result<JsValue, JsError> {
 
 /// Applies a new consent list or mode: held requests the change decides are released.
 fn after_consent_change(shared: &Shared, save: bool) {
-    let mut resolve = Vec::new();
+    let resolve;
     {
         let Ok(mut st) = shared.try_borrow_mut() else {
             return;
         };
-        let fail_closed = JsValue::from_bool(st.session.mode() == Mode::Block);
-        let opts = Object::new();
-        let _ = Reflect::set(&opts, &JsValue::from_str("failClosed"), &fail_closed);
-        let handle = st.handle.clone();
-        let _ = call1(&handle, "configure", &opts.into());
+        st.sync_fail_closed();
         for id in st.session.redecide() {
             st.queue_dispatch(id);
         }
         let held: Vec<u64> = st.held.keys().copied().collect();
-        for id in held {
-            let decision = st.session.event(id).map(|e| e.decision);
-            match decision {
-                Some(Outcome::Pending) => {}
-                Some(d) => {
-                    if let Some(list) = st.held.remove(&id) {
-                        resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
-                    }
-                }
-                None => {}
-            }
-        }
+        resolve = release_decided(&mut st, &held);
         schedule_flush(shared, &mut st);
         if save {
             persist(shared, &mut st);
@@ -1115,40 +1099,28 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             }
         }),
     )?;
-    let s = shared.clone();
+    // Read-only views of the state: `null` when a text is absent (or the state is busy).
+    fn text_or_null(t: Option<&str>) -> JsValue {
+        t.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+    }
+    let reader = |f: fn(&State) -> JsValue| -> Box<dyn FnMut(JsValue) -> JsValue> {
+        let s = shared.clone();
+        Box::new(move |_| s.try_borrow().map(|st| f(&st)).unwrap_or(JsValue::NULL))
+    };
     method(
         &consent,
         "stored",
-        Box::new(move |_| match s.try_borrow() {
-            Ok(st) => st
-                .stored_text
-                .as_deref()
-                .map(JsValue::from_str)
-                .unwrap_or(JsValue::NULL),
-            Err(_) => JsValue::NULL,
-        }),
+        reader(|st| text_or_null(st.stored_text.as_deref())),
     )?;
-    let s = shared.clone();
     method(
         &consent,
         "storage",
-        Box::new(move |_| match s.try_borrow() {
-            Ok(st) => JsValue::from_str(st.backend.as_ref().map_or("pending", |b| b.name())),
-            Err(_) => JsValue::NULL,
-        }),
+        reader(|st| JsValue::from_str(st.backend.as_ref().map_or("pending", |b| b.name()))),
     )?;
-    let s = shared.clone();
     method(
         &consent,
         "problem",
-        Box::new(move |_| match s.try_borrow() {
-            Ok(st) => st
-                .consent_problem
-                .as_deref()
-                .map(JsValue::from_str)
-                .unwrap_or(JsValue::NULL),
-            Err(_) => JsValue::NULL,
-        }),
+        reader(|st| text_or_null(st.consent_problem.as_deref())),
     )?;
     Reflect::set(&api, &JsValue::from_str("consent"), &consent)?;
 
