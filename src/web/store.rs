@@ -151,11 +151,10 @@ async fn read_current(backend: &Backend, handle: &JsValue) -> Result<Option<Stri
                 .and_then(|v| v.as_str())
                 .map(str::to_string))
         }
-        // The packaging's store answers synchronously with what it holds now (the
-        // extension keeps the latest storage.sync copy), so a mode set elsewhere is merged,
-        // not overwritten with this page's stale snapshot.
-        Backend::LocalStorage | Backend::External(_) => Ok(load(backend)),
-        Backend::Memory => Ok(None),
+        Backend::LocalStorage => Ok(load(backend)),
+        // The packaging's store merges on its side (the extension's background merges a
+        // page's save three ways against storage.sync), so the page sends its list as is.
+        Backend::External(_) | Backend::Memory => Ok(None),
     }
 }
 
