@@ -50,7 +50,11 @@
           rec.batches.set(url, text);
           broadcast(rec, { type: 'batch', url: url, text: text });
           if (closed || !session) return;
-          send(session.addBatch(url, text === null ? undefined : text), false);
+          let r;
+          try { r = session.addBatch(url, text === null ? undefined : text); } catch (e) { return; }
+          // Attribution may now wait for a further batch (jQuery's, then the gadget's).
+          r.fetch.forEach(fetchBatch);
+          send(r.ids, false);
         });
     }
 

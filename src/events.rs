@@ -375,6 +375,8 @@ pub struct Session {
     batches: HashMap<String, BatchIndex>,
     /// Batch URLs asked of the [`BatchSource`] (never asked twice).
     requested: HashSet<String>,
+    /// Batch URLs whose text could not be read: nothing waits for them.
+    unavailable: HashSet<String>,
     /// Events waiting for a batch, with the stack to resolve again.
     waiting: HashMap<String, Vec<(u64, String)>>,
     loaders: HashMap<String, Source>,
@@ -394,6 +396,7 @@ impl Session {
             own: OwnCode::default(),
             batches: HashMap::new(),
             requested: HashSet::new(),
+            unavailable: HashSet::new(),
             waiting: HashMap::new(),
             loaders: HashMap::new(),
             events: VecDeque::new(),
@@ -679,7 +682,7 @@ impl Session {
             let (source, frames, missed) = self.resolve(stack);
             let fresh: Vec<String> = missed
                 .into_iter()
-                .filter(|u| !self.batches.contains_key(u))
+                .filter(|u| !self.batches.contains_key(u) && !self.unavailable.contains(u))
                 .collect();
             let mut found_any = false;
             for url in &fresh {
@@ -796,10 +799,20 @@ impl Session {
 
     /// A batch text arrived: index it and re-attribute the events that waited for it.
     /// Returns the ids of the events that changed.
-    pub fn add_batch(&mut self, url: &str, text: Option<&str>) -> Vec<u64> {
-        if let Some(text) = text {
-            self.batches
-                .insert(url.to_string(), BatchIndex::for_url(text, url));
+    pub fn add_batch(
+        &mut self,
+        url: &str,
+        text: Option<&str>,
+        batch_source: &mut dyn BatchSource,
+    ) -> Vec<u64> {
+        match text {
+            Some(text) => {
+                self.batches
+                    .insert(url.to_string(), BatchIndex::for_url(text, url));
+            }
+            None => {
+                self.unavailable.insert(url.to_string());
+            }
         }
         self.requested.insert(url.to_string());
         let Some(waiting) = self.waiting.remove(url) else {
@@ -807,21 +820,31 @@ impl Session {
         };
         let mut changed = Vec::new();
         for (id, stack) in waiting {
-            let (source, frames, _) = self.resolve(&stack);
+            // This batch may only have been the first stop: its frame can be library code
+            // (jQuery) called by a module of another batch not read yet, which then gets
+            // asked for and waited on in turn.
+            let (source, frames, pending) = self.attribute(&stack, batch_source);
             let Some(mut e) = self.take_for_update(id) else {
                 continue;
             };
-            e.attribution_pending = false;
-            // Held while attribution waited (see `observe`): decide now, whatever the source.
+            let waits = pending.is_some();
+            e.attribution_pending = waits;
+            // Held while attribution waited (see `observe`): decide now, whatever the source,
+            // unless it still waits (then it stays held, with the better provisional source).
             let held = e.decision == Outcome::Pending && e.enforceable;
-            if source != e.source || held {
+            if let Some(next) = pending {
+                self.waiting.entry(next).or_default().push((id, stack));
+            }
+            if source != e.source || (held && !waits) {
                 let mut request = RequestInput::new(e.url.clone(), e.channel);
                 request.method = Some(e.method.clone());
                 if let Ok(a) = self.auditor.assess(&request, &source) {
                     // Carried data and tier do not depend on the source; the verdict does.
                     e.verdict = a.verdict;
                     e.rule = a.rule;
-                    if e.decision != Outcome::Blocked || e.blocked_by.is_none() {
+                    if !(held && waits)
+                        && (e.decision != Outcome::Blocked || e.blocked_by.is_none())
+                    {
                         e.decision = a.decision;
                         if held {
                             e.blocked_by = (a.decision == Outcome::Blocked)
@@ -1124,6 +1147,98 @@ mod tests {
         assert_eq!(s.event(2).expect("event").source.name.as_deref(), Some("A"));
     }
 
+    /// Records what the session asks for; has nothing at once (like `load.php` batches).
+    #[derive(Default)]
+    struct Asked(Vec<String>);
+    impl BatchSource for Asked {
+        fn batch_text(&mut self, url: &str) -> Option<String> {
+            self.0.push(url.to_string());
+            None
+        }
+    }
+
+    /// MediaWiki 1.39 on a cold load: jQuery shares a batch with `site` (a user module), so
+    /// its frames need that batch's text to be skipped; only then is the gadget's frame, in
+    /// a second batch, reached. Each batch is asked for and waited on in turn, and a held
+    /// request stays held until the last one arrived.
+    #[test]
+    fn attribution_waits_for_each_batch_in_turn() {
+        const LIB_URL: &str =
+            "https://en.wikipedia.org/w/load.php?lang=en&modules=jquery%2Csite&skin=vector";
+        const LIB_TEXT: &str = "mw.loader.implement(\"jquery@1\",function(){ajax()});mw.loader.implement(\"site@2\",function(){s()});";
+        let lib_col = LIB_TEXT.find("ajax").expect("ajax") + 1;
+        let gadget_col = BATCH_TEXT.find("fetch").expect("fetch") + 1;
+        let stack =
+            format!("Error\n    at {LIB_URL}:1:{lib_col}\n    at {BATCH_URL}:1:{gadget_col}");
+        for mode in [Mode::Audit, Mode::Block] {
+            let mut s = session();
+            s.auditor_mut().set_mode(mode);
+            let mut obs = Observation::new(Channel::Xhr, "https://api.example.com/x");
+            obs.stack = Some(stack.clone());
+            obs.can_hold = true;
+            let mut asked = Asked::default();
+            s.observe(&obs, &mut asked).expect("observe");
+            assert_eq!(asked.0, vec![LIB_URL.to_string()], "{mode:?}");
+            let e = s.event(1).expect("event");
+            assert_eq!(e.source.name.as_deref(), Some(LIB_URL));
+            let held = mode != Mode::Audit;
+            assert_eq!(e.decision == Outcome::Pending, held, "{mode:?}");
+
+            let mut asked = Asked::default();
+            assert_eq!(s.add_batch(LIB_URL, Some(LIB_TEXT), &mut asked), vec![1]);
+            assert_eq!(
+                asked.0,
+                vec![BATCH_URL.to_string()],
+                "the second batch is asked for"
+            );
+            let e = s.event(1).expect("event");
+            assert!(e.attribution_pending, "{mode:?}: still waiting");
+            assert_eq!(e.source.name.as_deref(), Some(BATCH_URL));
+            assert_eq!(e.decision == Outcome::Pending, held, "{mode:?}: still held");
+            assert_eq!(s.waiting_batches(), vec![BATCH_URL.to_string()]);
+
+            assert_eq!(
+                s.add_batch(BATCH_URL, Some(BATCH_TEXT), &mut NoBatchSource),
+                vec![1]
+            );
+            let e = s.event(1).expect("event");
+            assert!(!e.attribution_pending);
+            assert_eq!(e.source.kind, SourceKind::Gadget);
+            assert_eq!(e.source.name.as_deref(), Some("B"));
+            assert_ne!(e.decision, Outcome::Pending, "{mode:?}: decided at last");
+            assert!(s.waiting_batches().is_empty());
+        }
+    }
+
+    /// A batch that cannot be read ends the wait: the provisional source stays, honestly,
+    /// and a later request from the same batch does not wait for it again.
+    #[test]
+    fn unreadable_batch_ends_the_wait() {
+        let mut s = session();
+        s.auditor_mut().set_mode(Mode::Block);
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(batch_stack());
+        obs.can_hold = true;
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        assert_eq!(s.event(1).expect("event").decision, Outcome::Pending);
+        assert_eq!(s.add_batch(BATCH_URL, None, &mut NoBatchSource), vec![1]);
+        let e = s.event(1).expect("event");
+        assert!(!e.attribution_pending);
+        assert_eq!(e.source.kind, SourceKind::Script);
+        assert_eq!(e.decision, Outcome::Blocked);
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/y");
+        obs.stack = Some(batch_stack());
+        obs.can_hold = true;
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        let e = s.event(2).expect("event");
+        assert!(
+            !e.attribution_pending,
+            "not waiting for a batch that will not come"
+        );
+        assert_eq!(e.decision, Outcome::Blocked);
+        assert!(s.waiting_batches().is_empty());
+    }
+
     #[test]
     fn batch_arriving_later_updates_the_event() {
         let mut s = session();
@@ -1134,7 +1249,10 @@ mod tests {
         assert!(e.attribution_pending);
         assert_eq!(e.source.kind, SourceKind::Script);
         assert_eq!(s.waiting_batches(), vec![BATCH_URL.to_string()]);
-        assert_eq!(s.add_batch(BATCH_URL, Some(BATCH_TEXT)), vec![1]);
+        assert_eq!(
+            s.add_batch(BATCH_URL, Some(BATCH_TEXT), &mut NoBatchSource),
+            vec![1]
+        );
         let e = s.event(1).expect("event");
         assert!(!e.attribution_pending);
         assert_eq!(e.source.name.as_deref(), Some("B"));

@@ -13,7 +13,7 @@ use crate::assess::Auditor;
 use crate::carried::PageValues;
 use crate::classify::Preset;
 use crate::consent::{merge, ConsentList};
-use crate::events::{BatchSource, Observation, Observed, OwnCode, Session};
+use crate::events::{BatchSource, NoBatchSource, Observation, Observed, OwnCode, Session};
 use crate::extension::{dnr, sync_store};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -138,6 +138,14 @@ impl BatchSource for RemoteBatches<'_> {
 }
 
 #[derive(Serialize)]
+struct BatchResult {
+    /// Changed event ids.
+    ids: Vec<u64>,
+    /// Batch URLs to fetch and pass to `addBatch`.
+    fetch: Vec<String>,
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ObserveResult {
     /// Changed event ids.
@@ -234,10 +242,21 @@ impl RemoteSession {
         to_js(&out).map_err(JsValue::from)
     }
 
-    /// A batch text arrived (`null`: it could not be read); returns the changed event ids.
+    /// A batch text arrived (`null`: it could not be read). Returns `{ids, fetch}`: the
+    /// changed event ids, and further batch URLs attribution now waits for (fetch them and
+    /// pass them here in turn).
     #[wasm_bindgen(js_name = addBatch)]
-    pub fn add_batch(&mut self, url: &str, text: Option<String>) -> Vec<f64> {
-        ids(self.session.add_batch(url, text.as_deref()))
+    pub fn add_batch(&mut self, url: &str, text: Option<String>) -> Result<JsValue, JsValue> {
+        let mut batches = RemoteBatches {
+            inline: &self.inline,
+            to_fetch: Vec::new(),
+        };
+        let changed = self.session.add_batch(url, text.as_deref(), &mut batches);
+        let out = BatchResult {
+            ids: changed,
+            fetch: batches.to_fetch,
+        };
+        to_js(&out).map_err(JsValue::from)
     }
 
     /// The page's `mw.config` values and tokens (the page reads them; `carries` needs them).
@@ -486,7 +505,8 @@ impl RemotePanel {
             .state
             .session
             .borrow_mut()
-            .add_batch(url, text.as_deref());
+            // The extension's core host fetches every batch and forwards it here.
+            .add_batch(url, text.as_deref(), &mut NoBatchSource);
         self.notify(&ids);
     }
 

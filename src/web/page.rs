@@ -455,7 +455,16 @@ fn batch_arrived(shared: &Shared, url: &str, text: Option<String>) {
         return;
     };
     st.in_flight = st.in_flight.saturating_sub(1);
-    let changed = st.session.add_batch(url, text.as_deref());
+    let handle = st.handle.clone();
+    let mut batches = GlueBatches {
+        handle: &handle,
+        to_fetch: Vec::new(),
+    };
+    let changed = st.session.add_batch(url, text.as_deref(), &mut batches);
+    // Re-attribution can stop at a further batch (library frames called from a module of
+    // another batch): its text is fetched in turn, and `settled` waits for it too.
+    let to_fetch = batches.to_fetch;
+    st.in_flight += to_fetch.len();
     for id in &changed {
         st.queue_dispatch(*id);
     }
@@ -467,6 +476,9 @@ fn batch_arrived(shared: &Shared, url: &str, text: Option<String>) {
     };
     schedule_flush(shared, &mut st);
     drop(st);
+    for url in to_fetch {
+        start_batch_fetch(shared, &handle, url);
+    }
     for (f, v) in resolve {
         let _ = f.call1(&JsValue::UNDEFINED, &v);
     }

@@ -281,7 +281,14 @@ try {
     const page = await context.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console error: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      const where = m.location().url || '';
+      // The browser's own icon request (Debian's install has no favicon.ico); Chromium logs
+      // its 404 only sometimes, and no page script made it.
+      if (/\/favicon\.ico$/.test(where)) return;
+      errors.push(`console error: ${m.text()} (${where || 'no location'})`);
+    });
     return { page, errors, net: recordNetwork(page) };
   }
 
