@@ -10,7 +10,7 @@ use crate::model::{Party, Tier};
 use crate::panel::aggregate::{directives_of, party_rank, Aggregates, Counts, DestAgg};
 use crate::panel::rules::RuleTarget;
 use crate::panel::text::{row_text, source_key};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Top-level groups shown at most (the rest are summed on one line).
 pub const MAX_GROUPS: usize = 300;
@@ -55,12 +55,9 @@ pub struct GroupRow {
 
 /// Riskiest first: destinations outside the wiki operator (third parties, Cloud Services)
 /// before the rest; then by worst tier, party, flagged and total requests; then by name.
-fn sort_key(
-    worst: Tier,
-    party: Party,
-    counts: &Counts,
-    label: &str,
-) -> (bool, Tier, u8, u64, u64, String) {
+type SortKey = (bool, Tier, u8, u64, u64, String);
+
+fn sort_key(worst: Tier, party: Party, counts: &Counts, label: &str) -> SortKey {
     (
         !matches!(party, Party::Third | Party::Cloud),
         worst,
@@ -178,6 +175,43 @@ fn more_row(key: &str, depth: u8, n: usize, counts: Counts) -> GroupRow {
     }
 }
 
+/// The entries of `map` that saw events, in display order (`order` gives each one's key).
+fn ranked<T, K: Ord>(
+    map: &HashMap<u32, T>,
+    counts: impl Fn(&T) -> &Counts,
+    mut order: impl FnMut(u32, &T) -> K,
+) -> Vec<(u32, &T)> {
+    let mut items: Vec<(u32, &T)> = map
+        .iter()
+        .filter(|(_, v)| counts(v).events > 0)
+        .map(|(k, v)| (*k, v))
+        .collect();
+    items.sort_by_cached_key(|(id, v)| order(*id, v));
+    items
+}
+
+/// Adds a row (or more) per item with `each`, at most `limit` items; the rest are summed on
+/// one "more" row keyed `more_key` at `depth`, so a grouping still adds up to the summary.
+fn capped<T>(
+    rows: &mut Vec<GroupRow>,
+    items: &[(u32, &T)],
+    limit: usize,
+    (more_key, depth): (&str, u8),
+    counts: impl Fn(&T) -> &Counts,
+    mut each: impl FnMut(&mut Vec<GroupRow>, u32, &T),
+) {
+    for (i, (id, item)) in items.iter().enumerate() {
+        if i == limit {
+            let rest = items[i..]
+                .iter()
+                .fold(Counts::default(), |acc, (_, v)| acc.plus(counts(v)));
+            rows.push(more_row(more_key, depth, items.len() - i, rest));
+            return;
+        }
+        each(rows, *id, item);
+    }
+}
+
 fn untracked_row(untracked: &Counts) -> Option<GroupRow> {
     (untracked.requests > 0).then(|| GroupRow {
         key: "untracked".into(),
@@ -200,86 +234,57 @@ pub fn destination_rows(
     events: &[&Event],
     untracked: &Counts,
 ) -> Vec<GroupRow> {
-    let mut sites: Vec<(u32, &crate::panel::aggregate::SiteAgg)> = agg
-        .sites
-        .iter()
-        .filter(|(_, s)| s.counts.events > 0)
-        .map(|(k, v)| (*k, v))
-        .collect();
-    sites.sort_by_cached_key(|(id, s)| sort_key(s.worst, s.party, &s.counts, agg.names.name(*id)));
+    let sites = ranked(
+        &agg.sites,
+        |s| &s.counts,
+        |id, s| sort_key(s.worst, s.party, &s.counts, agg.names.name(id)),
+    );
     let mut rows = Vec::new();
-    for (i, (site_id, site)) in sites.iter().enumerate() {
-        if i == MAX_GROUPS {
-            let rest = sites[i..]
-                .iter()
-                .fold(Counts::default(), |acc, (_, s)| acc.plus(&s.counts));
-            rows.push(more_row("more", 0, sites.len() - i, rest));
-            break;
-        }
-        let site_name = agg.names.name(*site_id);
-        let key = format!("site:{site_name}");
-        let open = expanded.contains(&key);
-        rows.push(GroupRow {
-            key: key.clone(),
-            depth: 0,
-            kind: RowKind::Group,
-            label: row_text(site_name),
-            counts: site.counts,
-            worst: Some(site.worst),
-            party: Some(site.party),
-            expanded: Some(open),
-            target: None,
-        });
-        if !open {
-            continue;
-        }
-        let mut origins: Vec<(u32, &DestAgg)> = site
-            .origins
-            .iter()
-            .filter(|(_, d)| d.counts.events > 0)
-            .map(|(k, v)| (*k, v))
-            .collect();
-        origins.sort_by_cached_key(|(id, d)| {
-            sort_key(d.worst, d.party, &d.counts, agg.names.name(*id))
-        });
-        for (j, (origin_id, d)) in origins.iter().enumerate() {
-            if j == MAX_CHILDREN {
-                let rest = origins[j..]
-                    .iter()
-                    .fold(Counts::default(), |acc, (_, d)| acc.plus(&d.counts));
-                rows.push(more_row(
-                    &format!("{key}\u{1}more"),
-                    1,
-                    origins.len() - j,
-                    rest,
-                ));
-                break;
-            }
-            let origin = agg.names.name(*origin_id);
-            let okey = format!("{key}\u{1}origin:{origin}");
-            let oopen = expanded.contains(&okey);
+    capped(
+        &mut rows,
+        &sites,
+        MAX_GROUPS,
+        ("more", 0),
+        |s| &s.counts,
+        |rows, site_id, site| {
+            let site_name = agg.names.name(site_id);
+            let key = format!("site:{site_name}");
+            let open = expanded.contains(&key);
             rows.push(GroupRow {
-                key: okey.clone(),
-                depth: 1,
-                kind: RowKind::Destination,
-                label: row_text(origin),
-                counts: d.counts,
-                worst: Some(d.worst),
-                party: Some(d.party),
-                expanded: Some(oopen),
-                target: Some(dest_target(agg, *origin_id, d, None)),
+                key: key.clone(),
+                depth: 0,
+                kind: RowKind::Group,
+                label: row_text(site_name),
+                counts: site.counts,
+                worst: Some(site.worst),
+                party: Some(site.party),
+                expanded: Some(open),
+                target: None,
             });
-            if oopen {
-                leaves(
-                    &mut rows,
-                    &okey,
-                    &d.counts,
-                    events.iter().copied().filter(|e| e.origin == origin),
-                    2,
+            if open {
+                let origins = ranked(&site.origins, |d| &d.counts, dest_order(agg));
+                let more_key = format!("{key}\u{1}more");
+                capped(
+                    rows,
+                    &origins,
+                    MAX_CHILDREN,
+                    (&more_key, 1),
+                    |d| &d.counts,
+                    |rows, origin_id, d| {
+                        let origin = agg.names.name(origin_id);
+                        destination_row(
+                            rows,
+                            (&key, origin),
+                            d,
+                            dest_target(agg, origin_id, d, None),
+                            expanded,
+                            events.iter().copied().filter(|e| e.origin == origin),
+                        );
+                    },
                 );
             }
-        }
-    }
+        },
+    );
     rows.extend(untracked_row(untracked));
     rows
 }
@@ -291,105 +296,109 @@ pub fn source_rows(
     events: &[&Event],
     untracked: &Counts,
 ) -> Vec<GroupRow> {
-    let mut sources: Vec<(u32, &crate::panel::aggregate::SourceAgg)> = agg
-        .sources
-        .iter()
-        .filter(|(_, s)| s.counts.events > 0)
-        .map(|(k, v)| (*k, v))
-        .collect();
     // Sources: the riskiest destinations they reach first, then how much they sent.
-    sources.sort_by_cached_key(|(id, s)| {
-        let party = s
-            .dests
-            .values()
-            .map(|d| d.party)
-            .min_by_key(|p| party_rank(*p))
-            .unwrap_or(Party::First);
-        sort_key(s.worst, party, &s.counts, agg.names.name(*id))
-    });
+    let sources = ranked(
+        &agg.sources,
+        |s| &s.counts,
+        |id, s| {
+            let party = s
+                .dests
+                .values()
+                .map(|d| d.party)
+                .min_by_key(|p| party_rank(*p))
+                .unwrap_or(Party::First);
+            sort_key(s.worst, party, &s.counts, agg.names.name(id))
+        },
+    );
     let mut rows = Vec::new();
-    for (i, (src_id, src)) in sources.iter().enumerate() {
-        if i == MAX_GROUPS {
-            let rest = sources[i..]
-                .iter()
-                .fold(Counts::default(), |acc, (_, s)| acc.plus(&s.counts));
-            rows.push(more_row("more", 0, sources.len() - i, rest));
-            break;
-        }
-        let skey = agg.names.name(*src_id).to_string();
-        let key = format!("source:{skey}");
-        let open = expanded.contains(&key);
-        rows.push(GroupRow {
-            key: key.clone(),
-            depth: 0,
-            kind: RowKind::Group,
-            label: row_text(&skey),
-            counts: src.counts,
-            worst: Some(src.worst),
-            party: None,
-            expanded: Some(open),
-            target: None,
-        });
-        if !open {
-            continue;
-        }
-        let mut dests: Vec<(u32, &DestAgg)> = src
-            .dests
-            .iter()
-            .filter(|(_, d)| d.counts.events > 0)
-            .map(|(k, v)| (*k, v))
-            .collect();
-        dests.sort_by_cached_key(|(id, d)| {
-            sort_key(d.worst, d.party, &d.counts, agg.names.name(*id))
-        });
-        let scope = src.source.scope().map(|s| (s, skey.clone()));
-        for (j, (origin_id, d)) in dests.iter().enumerate() {
-            if j == MAX_CHILDREN {
-                let rest = dests[j..]
-                    .iter()
-                    .fold(Counts::default(), |acc, (_, d)| acc.plus(&d.counts));
-                rows.push(more_row(
-                    &format!("{key}\u{1}more"),
-                    1,
-                    dests.len() - j,
-                    rest,
-                ));
-                break;
-            }
-            let origin = agg.names.name(*origin_id);
-            let okey = format!("{key}\u{1}origin:{origin}");
-            let oopen = expanded.contains(&okey);
-            let mut target = dest_target(agg, *origin_id, d, scope.clone());
-            if target.source_key.is_empty() {
-                target.source_key = skey.clone();
-            }
+    capped(
+        &mut rows,
+        &sources,
+        MAX_GROUPS,
+        ("more", 0),
+        |s| &s.counts,
+        |rows, src_id, src| {
+            let skey = agg.names.name(src_id).to_string();
+            let key = format!("source:{skey}");
+            let open = expanded.contains(&key);
             rows.push(GroupRow {
-                key: okey.clone(),
-                depth: 1,
-                kind: RowKind::Destination,
-                label: row_text(origin),
-                counts: d.counts,
-                worst: Some(d.worst),
-                party: Some(d.party),
-                expanded: Some(oopen),
-                target: Some(target),
+                key: key.clone(),
+                depth: 0,
+                kind: RowKind::Group,
+                label: row_text(&skey),
+                counts: src.counts,
+                worst: Some(src.worst),
+                party: None,
+                expanded: Some(open),
+                target: None,
             });
-            if oopen {
-                leaves(
-                    &mut rows,
-                    &okey,
-                    &d.counts,
-                    events
-                        .iter()
-                        .copied()
-                        .filter(|e| e.origin == origin && source_key(&e.source) == skey),
-                    2,
-                );
+            if !open {
+                return;
             }
-        }
-    }
+            let dests = ranked(&src.dests, |d| &d.counts, dest_order(agg));
+            let scope = src.source.scope().map(|s| (s, skey.clone()));
+            let more_key = format!("{key}\u{1}more");
+            capped(
+                rows,
+                &dests,
+                MAX_CHILDREN,
+                (&more_key, 1),
+                |d| &d.counts,
+                |rows, origin_id, d| {
+                    let origin = agg.names.name(origin_id);
+                    let mut target = dest_target(agg, origin_id, d, scope.clone());
+                    if target.source_key.is_empty() {
+                        target.source_key = skey.clone();
+                    }
+                    destination_row(
+                        rows,
+                        (&key, origin),
+                        d,
+                        target,
+                        expanded,
+                        events
+                            .iter()
+                            .copied()
+                            .filter(|e| e.origin == origin && source_key(&e.source) == skey),
+                    );
+                },
+            );
+        },
+    );
     rows.extend(untracked_row(untracked));
     rows
+}
+
+/// Destinations in a group: riskiest first.
+fn dest_order(agg: &Aggregates) -> impl FnMut(u32, &DestAgg) -> SortKey + '_ {
+    |id, d| sort_key(d.worst, d.party, &d.counts, agg.names.name(id))
+}
+
+/// One origin row under the group `parent`, and its requests when it is open.
+fn destination_row<'e>(
+    rows: &mut Vec<GroupRow>,
+    (parent, origin): (&str, &str),
+    d: &DestAgg,
+    target: RuleTarget,
+    expanded: &HashSet<String>,
+    events: impl Iterator<Item = &'e Event>,
+) {
+    let okey = format!("{parent}\u{1}origin:{origin}");
+    let open = expanded.contains(&okey);
+    rows.push(GroupRow {
+        key: okey.clone(),
+        depth: 1,
+        kind: RowKind::Destination,
+        label: row_text(origin),
+        counts: d.counts,
+        worst: Some(d.worst),
+        party: Some(d.party),
+        expanded: Some(open),
+        target: Some(target),
+    });
+    if open {
+        leaves(rows, &okey, &d.counts, events, 2);
+    }
 }
 
 /// Sum of the top-level rows' counts (a grouping must add up to the summary).
