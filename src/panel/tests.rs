@@ -719,3 +719,66 @@ fn hostile_names_are_text_with_visible_controls() {
         "Gadget {{PLURAL:1|a|b}} $2"
     );
 }
+
+/// Beyond the row limits a grouping ends with one "more" row that sums the rest, at the
+/// top level and inside an open group, so it still adds up to the summary.
+#[test]
+fn groupings_cap_rows_and_sum_the_rest() {
+    use super::groups::{MAX_CHILDREN, MAX_GROUPS};
+    let mut s = session();
+    s.set_cap(10_000);
+    // MAX_GROUPS + 2 sites; one of them with MAX_CHILDREN + 3 origins.
+    for i in 0..MAX_GROUPS + 2 {
+        observe(
+            &mut s,
+            Channel::Img,
+            &format!("https://site{i}.example/x.png"),
+            Some("G"),
+        );
+    }
+    for i in 0..MAX_CHILDREN + 3 {
+        observe(
+            &mut s,
+            Channel::Img,
+            &format!("https://o{i}.many.example/x.png"),
+            Some("G"),
+        );
+    }
+    let mut t = Tracker::new();
+    sync(&mut t, &s);
+    let total = summary_counts(&s);
+
+    let rows = destination_rows(&t.agg, &HashSet::new(), &held(&s), &Counts::default());
+    assert_eq!(rows.len(), MAX_GROUPS + 1);
+    let last = rows.last().expect("rows");
+    assert_eq!(last.key, "more");
+    assert_eq!(last.kind, RowKind::More(3), "{} sites hidden", 3);
+    assert_eq!(top_level_total(&rows), total);
+
+    let open = HashSet::from(["site:many.example".to_string()]);
+    let rows = destination_rows(&t.agg, &open, &held(&s), &Counts::default());
+    let inner: Vec<_> = rows.iter().filter(|r| r.depth == 1).collect();
+    assert_eq!(inner.len(), MAX_CHILDREN + 1);
+    let more = inner.last().expect("inner rows");
+    assert_eq!(more.key, "site:many.example\u{1}more");
+    assert_eq!(more.kind, RowKind::More(3));
+    let inner_sum = inner
+        .iter()
+        .fold(Counts::default(), |acc, r| acc.plus(&r.counts));
+    let site = rows
+        .iter()
+        .find(|r| r.key == "site:many.example")
+        .expect("site row");
+    assert_eq!(inner_sum, site.counts);
+
+    let open = HashSet::from(["source:gadget:G".to_string()]);
+    let rows = source_rows(&t.agg, &open, &held(&s), &Counts::default());
+    assert_eq!(rows[0].label, "gadget:G");
+    let inner: Vec<_> = rows.iter().filter(|r| r.depth == 1).collect();
+    assert_eq!(inner.len(), MAX_CHILDREN + 1);
+    assert_eq!(
+        inner.last().expect("inner").kind,
+        RowKind::More((MAX_GROUPS + 2 + MAX_CHILDREN + 3 - MAX_CHILDREN) as u64)
+    );
+    assert_eq!(top_level_total(&rows), total);
+}
