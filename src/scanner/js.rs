@@ -1698,6 +1698,18 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         Val::Str(s)
     }
 
+    /// A call's callee `recv.method`: the receiver's value, the method name when constant,
+    /// and the global path (`mw.loader.load`) when the receiver is a known global.
+    fn method_of(&mut self, m: &'a MemberExpr) -> (Option<Val>, Option<String>, Option<String>) {
+        let recv = self.expr(&m.obj);
+        let method = self.member_key(&m.prop);
+        let path = match (&recv, &method) {
+            (Val::Global(p), Some(k)) => Some(normalize(&format!("{p}.{k}"))),
+            _ => None,
+        };
+        (Some(recv), method, path)
+    }
+
     fn member_key(&mut self, prop: &'a MemberProp) -> Option<String> {
         match prop {
             MemberProp::Ident(i) => Some(i.sym.to_string()),
@@ -1965,25 +1977,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             }
         }
         let (recv, method, path) = match unparen(callee) {
-            Expr::Member(m) => {
-                let recv = self.expr(&m.obj);
-                let method = self.member_key(&m.prop);
-                let path = match (&recv, &method) {
-                    (Val::Global(p), Some(k)) => Some(normalize(&format!("{p}.{k}"))),
-                    _ => None,
-                };
-                (Some(recv), method, path)
-            }
+            Expr::Member(m) => self.method_of(m),
             Expr::OptChain(o) => match &*o.base {
-                OptChainBase::Member(m) => {
-                    let recv = self.expr(&m.obj);
-                    let method = self.member_key(&m.prop);
-                    let path = match (&recv, &method) {
-                        (Val::Global(p), Some(k)) => Some(normalize(&format!("{p}.{k}"))),
-                        _ => None,
-                    };
-                    (Some(recv), method, path)
-                }
+                OptChainBase::Member(m) => self.method_of(m),
                 OptChainBase::Call(_) => {
                     let v = self.expr(callee);
                     (None, None, global_path(&v))
