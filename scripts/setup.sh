@@ -5,7 +5,8 @@
 #   rustup: wasm32-unknown-unknown target, rustfmt, clippy
 #   cargo install: wasm-pack 0.15.1, wasm-bindgen-cli 0.2.130, geckodriver 0.37.1
 #   apt: chromium, chromium-driver, firefox-esr (apt-get update only if one is missing)
-#   npm ci: binaryen 132.0.0 (wasm-opt), playwright-core 1.65.1 (never downloads browsers)
+#   npm ci: binaryen 132.0.0 (wasm-opt), playwright-core 1.65.1 (never downloads browsers),
+#           axe-core 4.14.1 (accessibility check of the panel in tests/e2e/panel.mjs)
 #
 # Only crates.io, PyPI, Debian and npm are reachable here: nothing may download
 # prebuilt binaries or browsers. Never use Debian's `binaryen` (108): its wasm-opt
@@ -129,7 +130,7 @@ npm_current() {
 }
 [[ -f package-lock.json ]] || die "package-lock.json missing (run 'npm install' once and commit it)"
 if npm_current; then
-  ok+=("npm packages (binaryen $(node -p 'require("./node_modules/binaryen/package.json").version'), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'))")
+  ok+=("npm packages (binaryen $(node -p 'require("./node_modules/binaryen/package.json").version'), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), axe-core $(node -p 'require("./node_modules/axe-core/package.json").version'))")
 else
   say "npm ci"
   t=$SECONDS

@@ -695,7 +695,7 @@ fn labels_prompts_and_details_read_right() {
     );
     assert_eq!(
         cat.fmt("tpr-badge-label", &["1", &labels::tier_name(&cat, Some(Tier::Data))]),
-        "TPR Auditor: one request unconsented or blocked; riskiest kind: Sends your data. Press Alt+Shift+A to open."
+        "TPR Auditor: 1 request unconsented or blocked; riskiest kind: Sends your data. Press Alt+Shift+A to open."
     );
 }
 

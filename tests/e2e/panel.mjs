@@ -32,7 +32,12 @@
 //  11. theme: prefers-color-scheme dark and Vector's night class change the computed
 //      background; screenshots of light and dark go to /tmp/tpr-panel-{light,dark}.png;
 //  12. i18n: with wgUserLanguage "de" the panel speaks German, English per missing key;
-//  13. the demo page (www/, scripts/demo-server.py): the log lists exactly report()'s events,
+//  13. accessibility: axe-core (npm devDependency) in a separate context whose test driver
+//      attaches the panel's root open (axe cannot enter closed roots; the auditor still asks for
+//      "closed", and section 1 checks the real root is closed) finds no serious or critical
+//      violation in any view of the open panel in light, dark and Vector night mode; planted
+//      faults show it would;
+//  14. the demo page (www/, scripts/demo-server.py): the log lists exactly report()'s events,
 //      both groupings sum to it, the details of HotCat's Toolforge request name its source and
 //      default, and "allow for this source" from its row makes its verdict "allow".
 // Then it prints (does not assert) timings: 10,000 events with the panel closed and open, and
@@ -144,13 +149,23 @@ function startServer(variants) {
 // ---- the test driver injected before the bundle ----------------------------------------------
 // Keeps the closed root for the test (as any script running before the auditor could: see the
 // report's gaps) and records elements added to the page's document.
-const DRIVER = `
+//
+// driver({ openRootForAxe: true }) is for the accessibility section only, in its own browser
+// context: there the driver (test code, running before the bundle, so the bootstrap captures
+// this wrapper as its "native" attachShadow) attaches the <tpr-auditor> root with mode "open"
+// although the auditor asked for "closed", because axe-core can only walk open shadow roots.
+// The auditor itself is unchanged and no page can ask for this: section 1 checks, without this
+// option, that the root is closed; section 13 checks the auditor still asked for "closed".
+const driver = ({ openRootForAxe = false } = {}) => `
 (function () {
+  var OPEN_FOR_AXE = ${openRootForAxe ? 'true' : 'false'};
   var roots = [];
   var orig = Element.prototype.attachShadow;
   Element.prototype.attachShadow = function (init) {
-    var r = orig.call(this, init);
-    roots.push({ host: this, root: r, mode: init && init.mode });
+    var asked = init && init.mode;
+    var use = OPEN_FOR_AXE && this.localName === 'tpr-auditor' ? Object.assign({}, init, { mode: 'open' }) : init;
+    var r = orig.call(this, use);
+    roots.push({ host: this, root: r, mode: asked });
     return r;
   };
   var added = [];
@@ -166,6 +181,7 @@ const DRIVER = `
   };
 })();
 `;
+const DRIVER = driver();
 
 async function loadPlaywright() {
   try { return await import('playwright-core'); } catch {
@@ -265,6 +281,114 @@ async function demoPage() {
   } finally {
     if (demoBrowser) await demoBrowser.close().catch(() => {});
     try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+  }
+}
+
+// ---- accessibility: axe-core against the open panel ------------------------------------------
+// In its own context whose driver opens the panel's root for axe (see driver()). Every view of
+// the open panel (summary, log, both groupings with a group open, questions with one pending,
+// consent with an export shown, a request's details, a row's menu) is checked in light mode,
+// dark mode (prefers-color-scheme) and Vector's night class. Serious or critical violations
+// fail; minor and moderate ones are printed. Two planted faults show that axe sees inside the
+// root with the panel's own styles.
+const AXE_VIEWS = ['summary', 'log', 'destinations', 'sources', 'prompts', 'consent', 'details', 'menu'];
+const AXE_THEMES = [
+  { name: 'light', scheme: 'light', night: false },
+  { name: 'dark (prefers-color-scheme)', scheme: 'dark', night: false },
+  { name: 'night (Vector skin-theme-clientpref-night)', scheme: 'light', night: true },
+];
+async function axeAudit({ browser, bundle, options, W, port }) {
+  let axePath;
+  try { axePath = createRequire(path.join(ROOT, 'package.json')).resolve('axe-core/axe.min.js'); } catch { axePath = null; }
+  if (!check('axe-core is installed (npm devDependency; scripts/setup.sh)', axePath && fs.existsSync(axePath))) return;
+  const axeSource = fs.readFileSync(axePath, 'utf8');
+  const axeVersion = JSON.parse(fs.readFileSync(path.join(path.dirname(axePath), 'package.json'), 'utf8')).version;
+  const ctx = await browser.newContext({ viewport: { width: 1200, height: 760 }, colorScheme: 'light' });
+  try {
+    await ctx.addInitScript({ content: `${driver({ openRootForAxe: true })}\nwindow.TPR_OPTIONS = ${JSON.stringify(options)};\n${bundle}\n${axeSource}` });
+    const page = await ctx.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${W}/wiki/Test`, { waitUntil: 'load' });
+    await page.evaluate(() => tprAuditor.ready);
+    const how = await page.evaluate(() => ({ asked: window.__tprTest.mode(), open: !!document.querySelector('tpr-auditor').shadowRoot,
+      axe: typeof axe === 'object' && axe.version }));
+    check(`axe-core ${axeVersion} runs on a test-only page whose driver opens the root (the auditor still asked for "closed")`,
+      how.asked === 'closed' && how.open && how.axe === axeVersion, JSON.stringify(how));
+    // Content for every view: gadget traffic, the hostile user script, a script and a held question.
+    await page.evaluate((port) => { window.flood(300, port); window.evil(port);
+      window.floodFetch(`http://cdn.example.net:${port}/lib/a.json`); window.floodScript(`http://cdn.example.net:${port}/lib/x.js`); }, port);
+    await page.evaluate(() => tprAuditor.settled());
+    await page.evaluate(() => tprAuditor.setMode('ask'));
+    page.evaluate((port) => window.floodFetch(`http://api.askme.example:${port}/q`), port).catch(() => {});
+    await page.keyboard.press('Alt+Shift+A');
+    await frames(page, 2);
+    const runAxe = () => page.evaluate(async () => {
+      const r = await axe.run(document.querySelector('tpr-auditor'), { resultTypes: ['violations'] });
+      return { violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => ({ target: n.target, summary: n.failureSummary })) })), review: r.incomplete.map((v) => v.id) };
+    });
+    const show = async (view) => {
+      const tab = view === 'details' || view === 'menu' ? 'log' : view;
+      await page.keyboard.press('Escape'); // closes a details pane or menu left open (the panel stays: its focus is not there)
+      if (!(await inRoot(page, `return !root.querySelector('.panel').hidden;`))) await page.keyboard.press('Alt+Shift+A');
+      await clickInRoot(page, `#pnl-tab-${tab}`);
+      await sleep(150);
+      await frames(page, 2);
+      if (view === 'destinations' || view === 'sources') {
+        const closedGroup = await inRoot(page, `const b = root.querySelector('#pnl-tabpanel-${view} tbody tr.depth-0 button[data-act=group-toggle]');
+          return !!b && b.getAttribute('aria-expanded') === 'false';`);
+        if (closedGroup) await clickInRoot(page, `#pnl-tabpanel-${view} tbody tr.depth-0 button[data-act=group-toggle]`, 0);
+      }
+      if (view === 'consent') await clickInRoot(page, 'button[data-act=export][data-i="1"][data-m=show]');
+      if (view === 'details') await clickInRoot(page, '.row:not([hidden]) .url', 1);
+      if (view === 'menu') await clickInRoot(page, '.row:not([hidden]) button[data-act=row-menu]', 1);
+      await frames(page, 2);
+      return inRoot(page, `const s = arg === 'details' ? '.details' : arg === 'menu' ? '.menu' : '#pnl-tabpanel-' + arg;
+        const e = root.querySelector(s); return !!e && !e.hidden && !root.querySelector('.panel').hidden;`, view);
+    };
+    for (const theme of AXE_THEMES) {
+      await page.emulateMedia({ colorScheme: theme.scheme });
+      await page.evaluate((night) => document.documentElement.classList.toggle('skin-theme-clientpref-night', night), theme.night);
+      await frames(page, 2);
+      const bg = await inRoot(page, `return getComputedStyle(root.querySelector('.panel')).backgroundColor;`);
+      const bad = [];
+      const minor = {};
+      const review = new Set();
+      const notShown = [];
+      for (const view of AXE_VIEWS) {
+        if (!(await show(view))) notShown.push(view);
+        const r = await runAxe();
+        r.review.forEach((id) => review.add(id));
+        for (const v of r.violations) {
+          if (v.impact === 'serious' || v.impact === 'critical') bad.push({ view, ...v });
+          else minor[`${v.id} (${v.impact})`] = (minor[`${v.id} (${v.impact})`] || 0) + v.nodes.length;
+        }
+      }
+      const detail = bad.map((v) => `[${v.view}] ${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 6).map((n) => `${JSON.stringify(n.target)} — ${(n.summary || '').replace(/\n\s*/g, ' ')}`).join('\n  ')}${v.nodes.length > 6 ? `\n  … ${v.nodes.length - 6} more` : ''}`).join('\n');
+      check(`axe-core, ${theme.name} (panel background ${bg}): no serious or critical violation in ${AXE_VIEWS.length} views`,
+        bad.length === 0 && notShown.length === 0, `${notShown.length ? `views not shown: ${notShown.join(', ')}\n` : ''}${detail}`);
+      const m = Object.entries(minor);
+      console.log(`       minor/moderate (information): ${m.length ? m.map(([k, n]) => `${k} ×${n}`).join(', ') : 'none'}; `
+        + `left for review by axe (e.g. glyph-only text): ${review.size ? [...review].join(', ') : 'none'}`);
+    }
+    // The check can fail: a nameless button and low-contrast text planted in the panel body.
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.evaluate(() => document.documentElement.classList.remove('skin-theme-clientpref-night'));
+    await show('summary');
+    await inRoot(page, `const tp = root.querySelector('#pnl-tabpanel-summary');
+      const b = document.createElement('button'); b.className = 'axe-planted'; tp.prepend(b);
+      const p = document.createElement('p'); p.className = 'axe-planted'; p.textContent = 'Planted low-contrast text';
+      p.style.color = '#c8ccd1'; tp.prepend(p);`);
+    const planted = await runAxe();
+    await inRoot(page, `root.querySelectorAll('.axe-planted').forEach((e) => e.remove());`);
+    const hit = (id) => planted.violations.some((v) => v.id === id && (v.impact === 'serious' || v.impact === 'critical')
+      && v.nodes.some((n) => JSON.stringify(n.target).includes('axe-planted')));
+    check('axe sees inside the root with the panel\'s styles: a planted nameless button and low-contrast text are reported',
+      hit('button-name') && hit('color-contrast'), JSON.stringify(planted.violations.map((v) => [v.id, v.impact, v.nodes.map((n) => n.target)])));
+    check('no page error during the accessibility runs', errors.length === 0, errors.join('\n'));
+  } finally {
+    await ctx.close().catch(() => {});
   }
 }
 
@@ -654,6 +778,10 @@ try {
   check('wgUserLanguage "de": German where translated, English per missing key', deText.log === 'Protokoll' && deText.lang === 'de'
     && deText.destinations === 'Nach Ziel' && deText.shortcut === 'Alt+Shift+A opens and closes this panel.', JSON.stringify(deText));
 
+  // ---- 13. accessibility ------------------------------------------------------------------------
+  section('accessibility (axe-core)');
+  await axeAudit({ browser, bundle, options, W, port });
+
   // ---- benchmark (reported, not asserted: timings depend on the machine) --------------------
   section('benchmark (reported only)');
   await page.bringToFront();
@@ -695,7 +823,7 @@ try {
   check('no page error or console error', errors.length === 0, errors.join('\n'));
   check('nothing left the machine (every request to the test server)', offHost.length === 0, offHost.slice(0, 5).join('\n'));
 
-  // ---- 13. the demo page --------------------------------------------------------------------
+  // ---- 14. the demo page --------------------------------------------------------------------
   section('the demo page');
   await demoPage();
 } catch (e) {

@@ -549,7 +549,9 @@ impl Ui {
         if pending > 0 {
             label.push(' ');
             label.push_str(&self.cat.fmt("tpr-badge-pending", &[&pending.to_string()]));
-            b.pending.set(&format!("?{pending}"));
+            // Only a mark: the count is in the name and tooltip. A visible number here would
+            // not be part of the name in order (WCAG 2.5.3 label in name; axe-core checks it).
+            b.pending.set("?");
         }
         set_hidden(&b.pending_el, pending == 0);
         b.label.set(&label);
