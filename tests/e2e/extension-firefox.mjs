@@ -24,16 +24,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrowser } from './lib/webdriver.mjs';
 import { startWiki, GADGET, GADGET_NAME } from './lib/extension-wiki.mjs';
+import { checks, sleep } from './lib/checks.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.join(ROOT, 'dist', 'extension');
 const T0 = Date.now();
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail) {
-  if (ok) { passed++; console.log(`ok   ${name}`); } else { failed++; console.log(`FAIL ${name}${detail !== undefined ? `\n     ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`); }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, tally } = checks();
 
 const zip = fs.existsSync(DIST) && fs.readdirSync(DIST).find((f) => /^tpr-auditor-firefox-.*\.zip$/.test(f));
 if (!zip) {
@@ -124,5 +120,5 @@ try {
   await wiki.close();
 }
 console.log(`extension e2e (Firefox) in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);

@@ -26,17 +26,13 @@ import {
   HARNESS_DIR, STATE_DIR, readConfig, loadPlaywright, chromiumArgs, apiLogin, waitForProbes, matches,
   recordNetwork,
 } from '../mediawiki/lib/harness.mjs';
+import { checks, sleep } from './lib/checks.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXT = path.join(ROOT, 'dist', 'extension', 'chromium');
 const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
 const T0 = Date.now();
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail) {
-  if (ok) { passed++; console.log(`ok   ${name}`); } else { failed++; console.log(`FAIL ${name}${detail !== undefined ? `\n     ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`); }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, tally } = checks();
 
 async function answers(url) {
   try { return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status === 200; } catch { return false; }
@@ -61,8 +57,8 @@ async function finish(code) {
   if (profile) fs.rmSync(profile, { recursive: true, force: true });
   if (startedWiki) { startedWiki = false; try { runScript('stop.sh'); } catch (e) { console.log(String(e.message)); } }
   console.log(`extension on MediaWiki in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
-  console.log(`${passed} passed, ${failed + (code && !failed ? 1 : 0)} failed`);
-  process.exit(code || failed ? 1 : 0);
+  console.log(`${tally.passed} passed, ${tally.failed + (code && !tally.failed ? 1 : 0)} failed`);
+  process.exit(code || tally.failed ? 1 : 0);
 }
 
 try {

@@ -35,18 +35,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlaywright } from '../mediawiki/lib/harness.mjs';
 import { startWiki, GADGET_NAME } from './lib/extension-wiki.mjs';
+import { checks, sleep } from './lib/checks.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXT = path.join(ROOT, 'dist', 'extension', 'chromium');
 const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
 const T0 = Date.now();
 
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail) {
-  if (ok) { passed++; console.log(`ok   ${name}`); } else { failed++; console.log(`FAIL ${name}${detail !== undefined ? `\n     ${typeof detail === 'string' ? detail : JSON.stringify(detail)}` : ''}`); }
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { check, tally } = checks();
 async function until(fn, ms = 8000, step = 100) {
   const end = Date.now() + ms;
   let v;
@@ -258,5 +254,5 @@ try {
   if (!process.env.EXT_KEEP_PROFILE) fs.rmSync(profile, { recursive: true, force: true });
 }
 console.log(`extension e2e (Chromium) in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed ? 1 : 0);
