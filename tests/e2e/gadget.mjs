@@ -33,6 +33,11 @@
 //     'unsafe-eval' / 'wasm-unsafe-eval'), (b) WebAssembly.instantiate stubbed to reject —:
 //     the page works (probe-default ran, no page error), status 'failed', one console warning,
 //     the note #tpr-auditor-failed is shown (the gadget module itself ends 'ready')
+// 10. consent: a rule set through tprAuditor.consent.set() (logged in) reaches the user's
+//     preferences (API: userjs-tpr-auditor); a fresh profile reads it back from the wiki and the
+//     probe-default fetch gets verdict allow by that rule
+// 11. a MediaWiki-like page CSP (`script-src 'self' 'unsafe-inline' 'unsafe-eval'`): the gadget
+//     runs (WebAssembly allowed by 'unsafe-eval') and attributes probe-default
 // Ends with "N passed, N failed"; exit status 1 if any check failed.
 //
 // env: TPR_MW_DIR, TPR_MW_PORT, TPR_FAKE_PORT (see above), CHROMIUM / TPR_CHROMIUM,
@@ -432,6 +437,96 @@ try {
       await apiPost(admin, { action: 'edit', title: 'User:Admin/common.js', text: orig, contentmodel: 'javascript', summary: 'tpr e2e: restore' });
       await apiPost(admin, { action: 'options', change: 'gadget-tpr-auditor' }); // back to the default
       await admin.close();
+    }
+  });
+
+  // --- 10. consent through the gadget --------------------------------------------------------
+  await check('consent set through the gadget is saved in the user\'s preferences and honoured on the next load', async () => {
+    const KEY = 'userjs-tpr-auditor';
+    const admin = await browser.newContext();
+    await H.apiLogin(admin, env);
+    const options = async () => (await apiGet(admin, { action: 'query', meta: 'userinfo', uiprop: 'options' })).query.userinfo.options || {};
+    const target = probes.find((p) => p.id === 'probe-default');
+    const origin = new URL(target.url).origin;
+    const rule = { source: origin, directives: ['connect-src'], scope: 'gadget:probe-default', decision: 'allow', added: new Date().toISOString() };
+    try {
+      await apiPost(admin, { action: 'options', change: KEY }); // start from the defaults
+      {
+        const { context, page, pageErrors } = await openPage({ user: ADMIN });
+        try {
+          await page.goto(MAIN);
+          await page.waitForFunction(() => window.tprAuditor && window.tprAuditor.status === 'running', null, { timeout: 20000 });
+          await page.waitForFunction(() => tprAuditor.consent.storage() !== 'pending', null, { timeout: 10000 });
+          assert.equal(await page.evaluate(() => tprAuditor.consent.storage()), 'user-options');
+          await page.evaluate((r) => { const doc = tprAuditor.consent.get(); doc.rules.push(r); tprAuditor.consent.set(doc); }, rule);
+          let saved = null;
+          for (let i = 0; i < 60 && !saved; i++) {
+            const text = (await options())[KEY];
+            if (text && JSON.parse(text).rules.some((r) => r.source === origin && r.scope === rule.scope)) saved = text;
+            else await new Promise((r) => setTimeout(r, 100));
+          }
+          assert.ok(saved, `${KEY} holds the rule (API meta=userinfo)`);
+          assert.deepEqual(pageErrors, []);
+        } finally {
+          await context.close();
+        }
+      }
+      // A fresh profile: nothing local; the gadget reads the rule back from the wiki.
+      const { context, page, net, pageErrors } = await openPage({ user: ADMIN });
+      try {
+        await page.goto(MAIN);
+        await H.waitForProbes(page, net, [target]);
+        const r = await auditorReport(page);
+        assert.equal(r.status, 'running');
+        const got = await page.evaluate(() => ({ rules: tprAuditor.consent.get().rules, local: Object.keys(localStorage).filter((k) => k.includes('tpr')) }));
+        assert.ok(got.rules.some((x) => x.source === origin && x.scope === rule.scope && x.decision === 'allow'), JSON.stringify(got.rules));
+        const e = r.report.events.find((x) => x.url === target.url && x.observedBy.includes('hook'));
+        assert.ok(e, `the probe-default fetch is reported: ${r.report.events.map(fmt).join('; ')}`);
+        assert.equal(e.source.name, 'probe-default', fmt(e));
+        assert.equal(e.verdict, 'allow', fmt(e));
+        assert.equal(e.rule.kind, 'rule', JSON.stringify(e.rule));
+        assert.equal(e.rule.source, origin);
+        assert.equal(e.rule.scope, 'gadget:probe-default');
+        log(`fresh profile: ${fmt(e)} verdict ${e.verdict} by the stored rule; local keys ${JSON.stringify(got.local)}`);
+        assert.deepEqual(pageErrors, []);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      await apiPost(admin, { action: 'options', change: KEY }).catch(() => {});
+      await admin.close();
+    }
+  });
+
+  // --- 11. the wiki's own CSP ----------------------------------------------------------------
+  // MediaWiki's CSP (when enabled) allows 'unsafe-eval', which covers WebAssembly: the gadget
+  // must run under such a policy, not only without one.
+  await check('page CSP like MediaWiki\'s (script-src with \'unsafe-eval\'): the gadget runs and attributes', async () => {
+    const own = await H.launchChromium({ hosts, args: ['--disable-gpu', '--disable-features=LocalNetworkAccessChecks'] });
+    const policy = "script-src 'self' 'unsafe-inline' 'unsafe-eval'";
+    const { context, page, net, pageErrors } = await openPage({
+      user: ADMIN,
+      on: own,
+      route: {
+        pattern: (u) => u.href.startsWith(MAIN),
+        handler: async (route) => {
+          const res = await route.fetch();
+          await route.fulfill({ response: res, headers: { ...res.headers(), 'content-security-policy': policy } });
+        },
+      },
+    });
+    try {
+      const resp = await page.goto(MAIN);
+      assert.equal(resp.headers()['content-security-policy'], policy);
+      const def = probes.filter((p) => p.id === 'probe-default');
+      await H.waitForProbes(page, net, def);
+      const r = await auditorReport(page);
+      assert.equal(r.status, 'running', 'WebAssembly allowed by unsafe-eval');
+      assertProbeAttributed(r.report, def[0]);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await own.close();
     }
   });
 
