@@ -561,7 +561,9 @@
   const MAX_BODY = 1 << 20;
 
   function brand(fn, obj) {
-    if (!fn) return false;
+    // A primitive is never a platform object: skip the throwing call (an exception costs a
+    // stack capture, the largest part of a `fetch(string)` hook otherwise).
+    if (!fn || obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) return false;
     try { fn(obj); return true; } catch (e) { return false; }
   }
 
