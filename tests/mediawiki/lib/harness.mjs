@@ -3,6 +3,7 @@
 // to loopback, API login, a network log per page (Playwright events) and probe waiting.
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -136,4 +137,40 @@ export async function waitForModuleStore(page, modules, timeout = 15000) {
     const raw = localStorage.getItem(store.key) || '';
     return mods.every((m) => raw.includes(`${m}@`));
   }, modules, { timeout, polling: 100 }).then(() => true, () => false);
+}
+
+async function answers(url, body) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
+    if (r.status !== 200) return false;
+    return body === undefined || (await r.text()).trim() === body;
+  } catch { return false; }
+}
+
+/** Whether the test wiki and the fake hosts answer. */
+export async function wikiUp() {
+  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
+  const { env } = readConfig();
+  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`))
+    && (await answers(`http://127.0.0.1:${env.fakePort}/__health`, 'ok'));
+}
+
+/** Runs tests/mediawiki/NAME (setup.sh, start.sh, stop.sh); throws with its output on failure. */
+export function runHarnessScript(name) {
+  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${r.stdout || ''}${r.stderr || ''}`);
+}
+
+/** Sets up and starts the test wiki unless it answers; true when this call started it. */
+export async function ensureWiki() {
+  if (await wikiUp()) return false;
+  runHarnessScript('setup.sh');
+  runHarnessScript('start.sh');
+  if (!(await wikiUp())) throw new Error('the test wiki does not answer after start.sh');
+  return true;
+}
+
+/** Stops the wiki started by ensureWiki (stop.sh is idempotent). */
+export function stopWikiIfStarted() {
+  runHarnessScript('stop.sh');
 }
