@@ -42,6 +42,7 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
   const timeOrigin = global.performance ? global.performance.timeOrigin : 0;
   const detailGetter = Object.getOwnPropertyDescriptor(global.CustomEvent.prototype, 'detail').get;
   const targetGetter = Object.getOwnPropertyDescriptor(global.Event.prototype, 'target').get;
+  const defineProperty = Object.defineProperty;
 
   const node = doc.createComment('tpr-auditor');
   let secret = null;
@@ -200,9 +201,16 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
     /** The last consent save that failed, or null. */
     saveError: function () { return lastSaveError; },
   });
+  // Read-only on the API: the in-page panel shows pageCsp() as the wiki's own policy, so a
+  // page script must not swap it for another object.
+  function attachExtensionApi(theApi) {
+    try {
+      defineProperty(theApi, 'extension', { value: extensionApi, enumerable: true, writable: false, configurable: false });
+    } catch (x) { /* taken already: the panel shows no policy rather than someone else's */ }
+  }
   function started(theApi) {
     api = theApi;
-    theApi.extension = extensionApi;
+    attachExtensionApi(theApi);
     while (networkQueue.length) feedNetwork(networkQueue.shift());
     send('started', { remote: !!remote });
     scheduleSummary();
@@ -212,7 +220,7 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
   let remote = null;
   function fallback(theApi, handle, error) {
     api = theApi;
-    theApi.extension = extensionApi;
+    attachExtensionApi(theApi);
     remote = makeRemote(theApi, handle, error);
     while (networkQueue.length) remote.observe(networkQueue.shift());
     send('started', { remote: true, error: error });

@@ -745,8 +745,9 @@ fn apply_answer(shared: &Shared, id: u64, answer: Answer) -> Result<(), String> 
     Ok(())
 }
 
-/// The panel's view of the runtime. Holds the state weakly: the state owns the panel.
-struct Host(std::rc::Weak<RefCell<State>>);
+/// The panel's view of the runtime. Holds the state weakly: the state owns the panel. The
+/// second field is the page API object (`tprAuditor`), where the extension adds `extension`.
+struct Host(std::rc::Weak<RefCell<State>>, Object);
 
 impl Host {
     fn shared(&self) -> Option<Shared> {
@@ -825,6 +826,17 @@ impl PanelHost for Host {
                 .ok()
                 .and_then(|st| st.consent_problem.clone())
         })
+    }
+
+    fn wiki_csp(&self) -> Option<String> {
+        // The extension's prelude (extension/page/prelude.js) defines a read-only, frozen
+        // `extension` object on the API whose `pageCsp()` is the header the background saw;
+        // the other packagings have none. Shown as text only.
+        let ext = get(&self.1, "extension").ok().filter(JsValue::is_object)?;
+        call0(&ext, "pageCsp")
+            .ok()?
+            .as_string()
+            .filter(|s| !s.trim().is_empty())
     }
 }
 
@@ -1151,7 +1163,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     attach.call2(&handle, sink.as_ref(), &attach_opts)?;
 
     // The badge last: a failure to draw it must not stop the auditing.
-    let host: Rc<dyn PanelHost> = Rc::new(Host(Rc::downgrade(&shared)));
+    let host: Rc<dyn PanelHost> = Rc::new(Host(Rc::downgrade(&shared), api.clone()));
     let panel_cell = shared.borrow().panel.clone();
     let panel_api = Object::new();
     let cell = panel_cell.clone();

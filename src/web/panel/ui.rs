@@ -852,6 +852,7 @@ impl Ui {
                             Tab::Destinations => self.render_groups(GroupView::Destinations),
                             Tab::Sources => self.render_groups(GroupView::Sources),
                             Tab::Prompts => self.render_prompts(mode),
+                            Tab::Consent => self.render_consent(),
                             _ => {}
                         }
                     } else {

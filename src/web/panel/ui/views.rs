@@ -391,6 +391,9 @@ impl PromptsDom {
 }
 
 pub(super) struct ConsentDom {
+    /// The wiki's own Content-Security-Policy (extension only), hidden while unknown.
+    wiki_csp_el: Element,
+    wiki_csp: TextCell,
     output: HtmlTextAreaElement,
     status: TextCell,
     input: HtmlTextAreaElement,
@@ -457,7 +460,18 @@ impl ConsentDom {
         let import_status = TextCell::new_in(doc, &st, "")?;
         let errors = el_in(doc, parent, "ul", "errors")?;
         attr(&errors, "data-field", "import-errors");
+        let wiki_csp_el = el_in(doc, parent, "div", "")?;
+        attr(&wiki_csp_el, "data-field", "wiki-csp");
+        set_hidden(&wiki_csp_el, true);
+        let h = el_in(doc, &wiki_csp_el, "h3", "")?;
+        text_in(doc, &h, &cat.msg("tpr-wiki-csp-heading"))?;
+        let p = el_in(doc, &wiki_csp_el, "p", "data code")?;
+        let wiki_csp = TextCell::new_in(doc, &p, "")?;
+        let p = el_in(doc, &wiki_csp_el, "p", "note")?;
+        text_in(doc, &p, &cat.msg("tpr-wiki-csp-note"))?;
         Ok(ConsentDom {
+            wiki_csp_el,
+            wiki_csp,
             output,
             status,
             input,
@@ -468,6 +482,17 @@ impl ConsentDom {
 }
 
 impl Ui {
+    /// The consent tab: the wiki's own policy, when the packaging knows it (text only).
+    pub(super) fn render_consent(&mut self) {
+        let csp = self.host.wiki_csp();
+        let Some(p) = self.p.as_mut() else { return };
+        let c = &mut p.consent;
+        if let Some(text) = &csp {
+            c.wiki_csp.set(text);
+        }
+        set_hidden(&c.wiki_csp_el, csp.is_none());
+    }
+
     pub(super) fn render_summary(&mut self) {
         let mut view = None;
         let tracker = &self.tracker;
