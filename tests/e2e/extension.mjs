@@ -25,7 +25,24 @@
 //      WebAssembly): the core runs in the extension (status 'remote') and the report still
 //      attributes the gadget's fetch; the extension's panel page replays that session;
 //   8. the options page validates with error positions and shows the quota message; the popup
-//      shows the tab's count.
+//      shows the tab's count;
+//   9. redirects: a gadget's fetch of a third-party URL answered 302 to another third-party
+//      host appears as both hops, each seen by the network layer; the Loader and Image gadgets'
+//      requests are attributed to them;
+//  10. the in-page panel's consent tab shows the wiki's own Content-Security-Policy (text),
+//      and shows no such block on a page sent without one;
+//  11. block mode: saving an allow rule for the blocked CSS-only font's origin changes the DNR
+//      session rules, and after a reload the font is fetched (the server's log);
+//  12. the page↔extension channel: a second `hello` gets no answer, and messages with the
+//      channel's tag but a wrong secret (on window, document, a node of the page's own, and
+//      by postMessage) asking to save consent or set block mode change nothing stored;
+//  13. the options page's controls: adding a wiki (the URL field and its button) registers
+//      the content scripts and removing it unregisters them; the mode radio sets block mode
+//      (DNR rules) and audit again (none); Export downloads the stored rules; Import of a
+//      file stores its rules; the popup's "Open the panel" button opens the tab's panel;
+//  14. the gadget's export (dist/tpr-auditor.js on a plain page, consent.export('json'))
+//      pasted into the options page's consent field and saved is stored with the same rules
+//      and decides the next load of a wiki tab.
 // Ends with "N passed, N failed"; exit status 1 if any check failed.
 //
 // env: CHROMIUM (default /usr/bin/chromium), EXT_HEADFUL=1, EXT_KEEP_PROFILE=1
@@ -34,11 +51,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlaywright } from '../mediawiki/lib/harness.mjs';
-import { startWiki, GADGET_NAME } from './lib/extension-wiki.mjs';
+import {
+  startWiki, GADGET_NAME, LOADER_NAME, IMAGE_NAME, REDIRECT_FROM, REDIRECT_TO, LOADER_SCRIPT, GADGET_IMAGE,
+} from './lib/extension-wiki.mjs';
 import { checks, sleep } from './lib/checks.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXT = path.join(ROOT, 'dist', 'extension', 'chromium');
+const PLAIN_BUNDLE = path.join(ROOT, 'dist', 'tpr-auditor.js');
 const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
 const T0 = Date.now();
 
@@ -104,6 +124,56 @@ async function load(pathname) {
 const report = () => tab.evaluate(() => window.tprAuditor.report());
 const eventsFor = (r, url) => r.events.filter((e) => e.url === url);
 
+// The panel lives in a closed shadow root, which page code cannot reach; the DevTools
+// protocol can (DOM.getDocument with pierce). Runs fn(root, arg) in the page on that root.
+async function inPanel(page, fn, arg) {
+  const cdp = await context.newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    let shadow = null;
+    (function walk(n) {
+      if (shadow || !n) return;
+      if (n.localName === 'tpr-auditor' && n.shadowRoots && n.shadowRoots.length) { shadow = n.shadowRoots[0]; return; }
+      for (const c of n.children || []) walk(c);
+    })(root);
+    if (!shadow) return { noRoot: true };
+    const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: shadow.backendNodeId });
+    const res = await cdp.send('Runtime.callFunctionOn', {
+      objectId: object.objectId, functionDeclaration: `function (arg) { return (${fn})(this, arg); }`,
+      arguments: [{ value: arg === undefined ? null : arg }], returnByValue: true, awaitPromise: true,
+    });
+    return res.exceptionDetails ? { error: res.exceptionDetails.text } : res.result.value;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+const panelOpen = (page) => inPanel(page, (root) => {
+  const p = root.querySelector('#pnl-panel');
+  return !!p && !p.hidden;
+});
+// Opens the panel's consent tab and reads its "wiki's own policy" block.
+async function wikiPolicyShown(page) {
+  await page.evaluate(() => tprAuditor.panel.open());
+  await inPanel(page, (root) => { const t = root.querySelector('#pnl-tab-consent'); if (t) t.click(); });
+  let seen = null;
+  for (let i = 0; i < 20; i++) {
+    await sleep(100);
+    seen = await inPanel(page, (root) => {
+      const tp = root.querySelector('#pnl-tabpanel-consent');
+      const box = root.querySelector('[data-field="wiki-csp"]');
+      if (!tp || tp.hidden || !box) return { ready: false };
+      const code = box.querySelector('p.code');
+      return {
+        ready: true, hidden: box.hidden, heading: (box.querySelector('h3') || {}).textContent,
+        text: code ? code.textContent : null, elements: code ? code.children.length : -1,
+      };
+    });
+    if (seen && seen.ready && !seen.hidden) break;
+  }
+  return seen;
+}
+const closePanel = (page) => inPanel(page, (root) => { const b = root.querySelector('[data-act="close"]'); if (b) b.click(); });
+
 try {
   // ---- 1–4: audit mode ----
   let since = await load('/wiki/Test');
@@ -130,6 +200,17 @@ try {
   check('2. every request the server got from the page is in the report', missing.length === 0, missing);
   const notNetwork = r.events.filter((e) => e.party !== 'first' && !e.observedBy.includes('network'));
   check('2. every third-party event was also seen by the network layer', notNetwork.length === 0, notNetwork.map((e) => [e.url, e.observedBy]));
+  for (const [hop, url] of [['first hop (302)', T(...REDIRECT_FROM)], ['second hop (after the redirect)', T(...REDIRECT_TO)]]) {
+    const ev = eventsFor(r, url);
+    check(`9. redirect: the ${hop} ${url.replace(/:\d+/, '')} is reported with observedBy network`,
+      ev.length === 1 && ev[0].observedBy.includes('network'), ev.map((e) => [e.observedBy, e.source]));
+  }
+  check('9. redirect: the server saw both hops', got.includes(T(...REDIRECT_FROM)) && got.includes(T(...REDIRECT_TO)), got);
+  for (const [what, url, name] of [['script', T(...LOADER_SCRIPT), LOADER_NAME], ['image', T(...GADGET_IMAGE), IMAGE_NAME]]) {
+    const ev = eventsFor(r, url);
+    check(`9. the ${what} gadget's request is attributed to ${name}`,
+      ev.length === 1 && ev[0].source.kind === 'user-script' && ev[0].source.name === name, ev.map((e) => [e.source, e.observedBy]));
+  }
 
   const expectBadge = r.events.filter((e) => (e.party === 'third' || e.party === 'cloud') && (e.decision === 'unconsented' || e.decision === 'blocked'))
     .reduce((n, e) => n + e.count, 0);
@@ -142,6 +223,16 @@ try {
 
   const csp = await tab.evaluate(() => window.tprAuditor.extension.pageCsp());
   check('4. the page\'s CSP header reaches the page', csp === 'img-src * data:', csp);
+  const shown = await wikiPolicyShown(tab);
+  check('10. the panel\'s consent tab shows "The wiki\'s own policy" with the header as text',
+    shown && shown.ready && shown.hidden === false && shown.heading === 'The wiki\'s own policy' && shown.text === 'img-src * data:' && shown.elements === 0, shown);
+  await closePanel(tab);
+  await load('/wiki/Plain');
+  const none = await wikiPolicyShown(tab);
+  check('10. ... and no such block on a page sent without a CSP header',
+    await tab.evaluate(() => tprAuditor.extension.pageCsp()) === null && none && none.ready && none.hidden === true, none);
+  await closePanel(tab);
+  check('10. ... the panel is closed again', await panelOpen(tab) === false);
 
   // ---- 5: storage.sync ----
   await tab.evaluate(() => {
@@ -179,6 +270,26 @@ try {
   check('6. block: the CSS-only third-party font was not fetched', !hosts.includes('fonts.thirdparty.example/font.woff2'), hosts);
   check('6. block: the parser-inserted third-party image was not fetched', !hosts.includes('img.thirdparty.example/parser.png'), hosts);
   check('6. block: the consented image was fetched', hosts.includes('allowed.thirdparty.example/ok.png'), hosts);
+  // An allow rule of type font whose filter matches the font's URL (the floor blocks it).
+  const allowsFont = (list) => list.some((x) => x.action.type === 'allow' && (x.condition.resourceTypes || []).includes('font')
+    && (() => { try { return new RegExp(x.condition.regexFilter || '^$', 'i').test(T('fonts', '/font.woff2')); } catch { return false; } })());
+  const before11 = JSON.stringify(await bg(() => chrome.declarativeNetRequest.getSessionRules()));
+  await bg(() => serially(() => TPR.storedConsent().then((t) => {
+    const doc = JSON.parse(t);
+    doc.rules.push({ source: 'https://fonts.thirdparty.example:*', directives: ['font-src'], scope: '*', decision: 'allow', added: '2026-11-29T00:00:00Z' });
+    return TPR.saveConsent(JSON.stringify(doc), false);
+  })));
+  const after11 = await until(async () => {
+    const now = JSON.stringify(await bg(() => chrome.declarativeNetRequest.getSessionRules()));
+    return now !== before11 ? now : null;
+  }, 5000);
+  check('11. consent change in block mode: the DNR session rules change (an allow rule for the font\'s origin appears)',
+    !allowsFont(JSON.parse(before11)) && !!after11 && allowsFont(JSON.parse(after11)),
+    { before: JSON.parse(before11).length, after: after11 && JSON.parse(after11).filter((x) => x.action.type === 'allow') });
+  const since11 = await load('/wiki/Test');
+  const hosts11 = requestsOf(since11).map((q) => q.host + q.path);
+  check('11. ... after a reload the CSS-only font is fetched', hosts11.includes('fonts.thirdparty.example/font.woff2'), hosts11);
+  check('11. ... while the parser-inserted image stays blocked', !hosts11.includes('img.thirdparty.example/parser.png'), hosts11);
   r = await report();
   const parserEv = eventsFor(r, T('img', '/parser.png'));
   // Its decision is what the first observer recorded: the parser inserted it (no hook could
@@ -245,6 +356,147 @@ try {
   const badge2 = await bg((t) => chrome.action.getBadgeText({ tabId: t }), id2);
   check('8. popup: shows the tab\'s count (= badge)', popCount === badge2 && popCount !== '', { popCount, badge2 });
   await pop.close();
+
+  // ---- 12: forged and replayed page → extension messages ----
+  const stored12 = await bg(() => TPR.storedConsent());
+  const forged = await tab.evaluate(async () => {
+    const TAG = 'tpr-auditor-ext/1';
+    const answers = [];
+    const mine = document.createComment('forger');
+    // Only an answer counts (direction down); what this page dispatches on its node itself is up.
+    mine.addEventListener(TAG, (e) => {
+      let d = null;
+      try { d = JSON.parse(e.detail); } catch { /* not JSON */ }
+      if (d && d.dir === 'down') answers.push(e.detail);
+    });
+    // A second meeting (the page's own node): the bridge listened for one hello only.
+    window.dispatchEvent(new MouseEvent(`${TAG}:hello`, { relatedTarget: mine }));
+    const evil = JSON.stringify({ version: 1, mode: 'block', rules: [{ source: 'https://forged.example', directives: ['script-src'], scope: '*', decision: 'allow' }] });
+    const msgs = [];
+    for (const secret of ['', '0'.repeat(48), 'f'.repeat(48), null]) {
+      msgs.push({ tag: TAG, secret, dir: 'up', type: 'set-mode', data: { mode: 'block' } });
+      msgs.push({ tag: TAG, secret, dir: 'up', type: 'save', data: { text: evil, base: null } });
+    }
+    for (const m of msgs) {
+      for (const target of [window, document, document.documentElement, mine]) {
+        target.dispatchEvent(new CustomEvent(TAG, { detail: JSON.stringify(m) }));
+        target.dispatchEvent(new CustomEvent(TAG, { detail: m }));
+      }
+      window.postMessage(JSON.stringify(m), '*');
+      window.postMessage(m, '*');
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    return { answers, mode: tprAuditor.mode(), sent: msgs.length };
+  });
+  await sleep(500);
+  const stored12b = await bg(() => TPR.storedConsent());
+  const dnr12 = await bg(() => chrome.declarativeNetRequest.getSessionRules());
+  check('12. a second hello from the page gets no welcome', forged.answers.length === 0, forged.answers);
+  check(`12. ${forged.sent} forged messages (wrong secret) change nothing stored: no rule, no block mode, no DNR rules`,
+    stored12b === stored12 && !stored12b.includes('forged.example') && JSON.parse(stored12b).mode !== 'block'
+      && forged.mode !== 'block' && dnr12.length === 0,
+    { changed: stored12b !== stored12, mode: forged.mode, dnr: dnr12.length });
+
+  // ---- 13: the options page's controls and the popup's button ----
+  const o2 = await context.newPage();
+  await o2.goto(`chrome-extension://${extId}/options.html`);
+  await o2.waitForFunction(() => document.getElementById('consent').value.includes('"version"'));
+  const added = 'https://added.thirdparty.example';
+  check('13. options: the wiki is not in the list yet', !(await bg(() => TPR.settings())).wikis.includes(added));
+  await o2.fill('#wiki-url', `${added}/wiki/Main_Page`);
+  await o2.click('#add-wiki');
+  const reg13 = await until(async () => {
+    const regs = await bg(() => chrome.scripting.getRegisteredContentScripts());
+    return regs.length === 2 && regs.every((x) => x.matches.includes('https://added.thirdparty.example/*')) ? regs : null;
+  }, 5000);
+  const listed = await o2.waitForFunction((o) => document.getElementById('wikis').textContent.includes(o), added, { timeout: 5000 }).then(() => true, () => false);
+  check('13. options: "Add wiki" stores the wiki, lists it and registers the content scripts for it',
+    !!reg13 && listed && (await bg(() => TPR.settings())).wikis.includes(added),
+    { reg: await bg(() => chrome.scripting.getRegisteredContentScripts()), status: await o2.textContent('#wiki-status') });
+  await o2.click('#wikis li button');
+  const unreg13 = await until(() => bg(() => chrome.scripting.getRegisteredContentScripts()).then((x) => (x.length === 0 ? 'none' : null)), 5000);
+  check('13. options: removing it unregisters the content scripts', unreg13 === 'none' && !(await bg(() => TPR.settings())).wikis.includes(added));
+
+  await o2.check('input[name=mode][value=block]');
+  const blockRules = await until(async () => {
+    const t = await bg(() => TPR.storedConsent());
+    const n = (await bg(() => chrome.declarativeNetRequest.getSessionRules())).length;
+    return JSON.parse(t).mode === 'block' && n > 0 ? n : null;
+  }, 5000);
+  check('13. options: the block radio stores block mode and installs DNR rules', blockRules > 0, blockRules);
+  await o2.waitForFunction(() => document.querySelector('input[name=mode][value=block]').checked && document.getElementById('consent').value.includes('"block"'));
+  await o2.check('input[name=mode][value=audit]');
+  const auditAgain = await until(async () => {
+    const t = await bg(() => TPR.storedConsent());
+    const n = (await bg(() => chrome.declarativeNetRequest.getSessionRules())).length;
+    return JSON.parse(t).mode === 'audit' && n === 0 ? 'yes' : null;
+  }, 5000);
+  check('13. options: the audit radio leaves block mode (no DNR rules)', auditAgain === 'yes');
+  await o2.waitForFunction(() => document.getElementById('consent').value.includes('"audit"'));
+
+  const ruleKeys = (doc) => (doc.rules || []).map((x) => `${x.source} ${[...x.directives].sort().join(',')} ${x.scope} ${x.decision}`).sort();
+  const stored13 = JSON.parse(await bg(() => TPR.storedConsent()));
+  await o2.selectOption('#export-format', 'json');
+  const [download] = await Promise.all([o2.waitForEvent('download', { timeout: 8000 }), o2.click('#export')]);
+  const exported13 = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  check(`13. options: Export downloads the stored rules as JSON (${stored13.rules.length} rules, ${download.suggestedFilename()})`,
+    stored13.rules.length > 0 && JSON.stringify(ruleKeys(exported13)) === JSON.stringify(ruleKeys(stored13)),
+    { exported: ruleKeys(exported13), stored: ruleKeys(stored13) });
+  const importDoc = { ...exported13, rules: [...exported13.rules, { source: 'https://imported.example', directives: ['img-src'], scope: '*', decision: 'allow' }] };
+  await o2.setInputFiles('#import', { name: 'consent.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(importDoc)) });
+  const imported13 = await until(() => bg(() => TPR.storedConsent()).then((t) => (t && t.includes('imported.example') ? JSON.parse(t) : null)), 5000);
+  check('13. options: Import of a file stores its rules', !!imported13 && JSON.stringify(ruleKeys(imported13)) === JSON.stringify(ruleKeys(importDoc)),
+    imported13 ? ruleKeys(imported13) : await o2.textContent('#consent-status'));
+  await o2.close();
+
+  await load('/wiki/Test');
+  const id13 = await tabId();
+  const closedBefore = await panelOpen(tab);
+  const pop13 = await context.newPage();
+  await pop13.goto(`chrome-extension://${extId}/popup.html?tab=${id13}`);
+  await pop13.waitForFunction(() => document.getElementById('count').textContent !== '' && !document.getElementById('open-panel').disabled);
+  await pop13.click('#open-panel');
+  await tab.bringToFront();
+  const opened13 = await until(() => panelOpen(tab), 5000);
+  check('13. popup: "Open the panel" opens the tab\'s panel', closedBefore === false && opened13 === true, { closedBefore, opened13 });
+  if (!pop13.isClosed()) await pop13.close();
+  await closePanel(tab);
+
+  // ---- 14: the gadget's export imported on the options page ----
+  const plain = await context.newPage();
+  await plain.goto(T('gadget', '/blank'));
+  await plain.addScriptTag({ path: PLAIN_BUNDLE });
+  await plain.waitForFunction(() => window.tprAuditor && window.tprAuditor.status === 'running', null, { timeout: 15000 });
+  const gadgetExport = await plain.evaluate(() => {
+    const doc = tprAuditor.consent.get();
+    doc.rules = [
+      { source: 'https://api.thirdparty.example:*', directives: ['connect-src'], scope: '*', decision: 'allow', note: 'from the gadget' },
+      { source: 'https://cdn.thirdparty.example', directives: ['script-src'], scope: 'gadget:Loader', decision: 'block' },
+    ];
+    tprAuditor.consent.set(doc);
+    return { packaging: tprAuditor.report().packaging, text: tprAuditor.consent.export('json') };
+  });
+  await plain.close();
+  const fromGadget = JSON.parse(gadgetExport.text);
+  check(`14. the plain bundle (packaging ${gadgetExport.packaging}) exports its consent list`, fromGadget.rules && fromGadget.rules.length === 2, gadgetExport);
+  const o3 = await context.newPage();
+  await o3.goto(`chrome-extension://${extId}/options.html`);
+  await o3.waitForFunction(() => document.getElementById('consent').value.includes('"version"'));
+  await o3.fill('#consent', gadgetExport.text);
+  await o3.click('#save');
+  const stored14 = await until(() => bg(() => TPR.storedConsent()).then((t) => (t && t.includes('from the gadget') ? JSON.parse(t) : null)), 5000);
+  check('14. options: the gadget\'s export pasted and saved is stored with the same rules',
+    !!stored14 && JSON.stringify(ruleKeys(stored14)) === JSON.stringify(ruleKeys(fromGadget)),
+    stored14 ? ruleKeys(stored14) : await o3.textContent('#consent-status'));
+  await o3.close();
+  await load('/wiki/Test');
+  r = await report();
+  const api14 = eventsFor(r, apiUrl);
+  const before14 = eventsFor(r, T('allowed', '/ok.png'));
+  check('14. ... and decides the next load: the gadget\'s API fetch is allowed, the rules the import replaced are gone',
+    api14.length === 1 && api14[0].decision === 'allowed' && before14.length === 1 && before14[0].decision === 'unconsented'
+      && (await tab.evaluate(() => tprAuditor.consent.get().rules.length)) === 2,
+    { api: api14.map((e) => e.decision), ok: before14.map((e) => e.decision) });
   check('no page errors', pageErrors.length === 0, pageErrors);
 } catch (e) {
   check('the test ran to its end', false, String(e && e.stack || e));

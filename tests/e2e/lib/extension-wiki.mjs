@@ -7,10 +7,15 @@
 //
 //   /wiki/Test   a page: a same-origin stylesheet whose background image and font are third
 //                party (no page hook can see them), a parser-inserted third-party image, a
-//                consentable one, and a gadget loaded by URL that fetches a third-party API;
-//                header Content-Security-Policy: img-src * data:
+//                consentable one, and three gadgets loaded by URL: Fetcher fetches a
+//                third-party API and a third-party URL that answers 302 to another third-party
+//                host (hop → final); Loader inserts a third-party script; Image loads a
+//                third-party image; header Content-Security-Policy: img-src * data:
 //   /wiki/Csp    the same page with Content-Security-Policy: script-src 'self' 'unsafe-inline'
 //                (no WebAssembly in the page)
+//   /wiki/Plain  the same page without any Content-Security-Policy header
+//   /blank       (any third-party host) an empty HTML page, no auditor (tests load a bundle
+//                into it themselves)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -22,6 +27,15 @@ const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000
 
 export const GADGET = '/w/index.php?title=MediaWiki:Gadget-Fetcher.js&action=raw&ctype=text/javascript';
 export const GADGET_NAME = 'MediaWiki:Gadget-Fetcher.js';
+export const LOADER_GADGET = '/w/index.php?title=MediaWiki:Gadget-Loader.js&action=raw&ctype=text/javascript';
+export const LOADER_NAME = 'MediaWiki:Gadget-Loader.js';
+export const IMAGE_GADGET = '/w/index.php?title=MediaWiki:Gadget-Image.js&action=raw&ctype=text/javascript';
+export const IMAGE_NAME = 'MediaWiki:Gadget-Image.js';
+/** What the gadgets request (paths on *.thirdparty.example): [host, path]. */
+export const REDIRECT_FROM = ['hop', '/redirect.json'];
+export const REDIRECT_TO = ['final', '/landing.json'];
+export const LOADER_SCRIPT = ['cdn', '/lib.js'];
+export const GADGET_IMAGE = ['img', '/gadget.png'];
 
 function selfSignedCert() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tpr-ext-cert-'));
@@ -49,12 +63,20 @@ export async function startWiki() {
 <img src="${T('img', '/parser.png')}" alt="">
 <img src="${T('allowed', '/ok.png')}" alt="">
 <script src="${GADGET}"></script>
+<script src="${LOADER_GADGET}"></script>
+<script src="${IMAGE_GADGET}"></script>
 </body></html>`;
   const skin = () => `.bg { background-image: url(${T('img', '/css-bg.png')}); min-height: 10px }
 @font-face { font-family: Remote; src: url(${T('fonts', '/font.woff2')}) format("woff2") }
 .f { font-family: Remote, serif }`;
-  const gadget = () => `fetch(${JSON.stringify(T('api', '/data.json?q=1'))}).then(function (r) { window.gadgetDone = r.status; },
-  function () { window.gadgetDone = 'failed'; });`;
+  // gadgetDone once both fetches ended (either way): the data fetch's status, or 'failed'.
+  const gadget = () => `Promise.all([
+  fetch(${JSON.stringify(T('api', '/data.json?q=1'))}).then(function (r) { return r.status; }),
+  fetch(${JSON.stringify(T(...REDIRECT_FROM))}).then(function () { return null; }, function () { return null; })
+]).then(function (s) { window.gadgetDone = s[0]; }, function () { window.gadgetDone = 'failed'; });`;
+  const loader = () => `(function () { var s = document.createElement('script');
+  s.src = ${JSON.stringify(T(...LOADER_SCRIPT))}; document.head.appendChild(s); })();`;
+  const imageGadget = () => `(function () { var i = new Image(); i.src = ${JSON.stringify(T(...GADGET_IMAGE))}; window.gadgetImage = i; })();`;
 
   const server = https.createServer(selfSignedCert(), (req, res) => {
     const host = String(req.headers.host || '').replace(/:\d+$/, '');
@@ -66,12 +88,19 @@ export async function startWiki() {
     if (host === 'en.wikipedia.org') {
       if (req.url === '/wiki/Test') return send(200, 'text/html; charset=utf-8', page(), { 'Content-Security-Policy': 'img-src * data:' });
       if (req.url === '/wiki/Csp') return send(200, 'text/html; charset=utf-8', page(), { 'Content-Security-Policy': "script-src 'self' 'unsafe-inline'" });
+      if (req.url === '/wiki/Plain') return send(200, 'text/html; charset=utf-8', page());
       if (req.url.startsWith('/w/skin.css')) return send(200, 'text/css', skin());
       if (req.url === GADGET) return send(200, 'text/javascript', gadget());
+      if (req.url === LOADER_GADGET) return send(200, 'text/javascript', loader());
+      if (req.url === IMAGE_GADGET) return send(200, 'text/javascript', imageGadget());
       return send(404, 'text/plain', 'no such page');
     }
     if (host.endsWith('.thirdparty.example')) {
       const cors = { 'Access-Control-Allow-Origin': '*' };
+      if (req.url === '/blank') return send(200, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><meta charset="utf-8"><title>blank</title></head><body></body></html>');
+      if (host === `${REDIRECT_FROM[0]}.thirdparty.example` && req.url === REDIRECT_FROM[1]) return send(302, 'text/plain', '', { ...cors, Location: T(...REDIRECT_TO) });
+      if (req.url.endsWith('.js')) return send(200, 'text/javascript', 'window.libLoaded = true;', cors);
+      if (req.url === REDIRECT_TO[1]) return send(200, 'application/json', '{"landed":true}', cors);
       if (req.url.endsWith('.png')) return send(200, 'image/png', PNG, cors);
       if (req.url.endsWith('.woff2')) return send(200, 'font/woff2', Buffer.alloc(64), cors);
       if (req.url.startsWith('/data.json')) return send(200, 'application/json', '{"ok":true}', cors);
