@@ -11,19 +11,24 @@
 //   1. the auditor exists before the page's first script and its core runs (packaging
 //      extension);
 //   2. the gadget's fetch is attributed to the gadget; its script load and the parser-inserted
-//      image are reported;
+//      image are reported; the script the Loader gadget inserts and the image the Image gadget
+//      loads are attributed to those gadgets by name; both hops of a third-party redirect
+//      are reported by the network layer;
 //   3. the network layer (webRequest) reports too: the CSS-referenced image has observedBy
 //      'network';
 //   4. consent reaches the page from storage (the extension's store, not memory);
-//   5. block mode set through the page API is stored and enforced by the DNR rules on the
-//      next load (a CSS-only font and a parser-inserted image are not fetched);
+//   5. block mode set through the page API (with an allow rule for one image, also set there)
+//      is stored and enforced by the DNR rules on the next load: a CSS-only font and a
+//      parser-inserted image are not fetched, while the consented image is;
 //   6. a page whose CSP forbids WebAssembly runs its core in the background page.
 // Ends with "N passed, N failed"; exit status 1 if any check failed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrowser } from './lib/webdriver.mjs';
-import { startWiki, GADGET, GADGET_NAME } from './lib/extension-wiki.mjs';
+import {
+  startWiki, GADGET, GADGET_NAME, LOADER_NAME, IMAGE_NAME, LOADER_SCRIPT, GADGET_IMAGE, REDIRECT_FROM, REDIRECT_TO,
+} from './lib/extension-wiki.mjs';
 import { checks, sleep } from './lib/checks.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -74,6 +79,15 @@ try {
   check('2. the gadget script load is reported', s.length === 1 && s[0].channel === 'script', s.map((e) => [e.channel, e.observedBy]));
   const img = ev(wiki.T('img', '/parser.png'));
   check('2. the parser-inserted image is reported', img.length === 1 && img[0].directive === 'img-src', img.map((e) => [e.channel, e.observedBy]));
+  for (const [what, url, name] of [['script', wiki.T(...LOADER_SCRIPT), LOADER_NAME], ['image', wiki.T(...GADGET_IMAGE), IMAGE_NAME]]) {
+    const g = ev(url);
+    check(`2. the ${what} gadget's request is attributed to ${name}`,
+      g.length === 1 && g[0].source.kind === 'user-script' && g[0].source.name === name, g.map((e) => [e.source, e.observedBy]));
+  }
+  for (const [hop, url] of [['first hop (302)', wiki.T(...REDIRECT_FROM)], ['second hop', wiki.T(...REDIRECT_TO)]]) {
+    const h = ev(url);
+    check(`2. redirect: the ${hop} is reported with observedBy network`, h.length === 1 && h[0].observedBy.includes('network'), h.map((e) => e.observedBy));
+  }
   const bg = ev(wiki.T('img', '/css-bg.png'));
   check('3. the network layer reports (CSS background image observedBy network)', bg.length === 1 && bg[0].observedBy.includes('network'),
     bg.map((e) => e.observedBy));
@@ -81,7 +95,10 @@ try {
 
   // 5. Block mode set from the page API: stored by the extension, enforced by its DNR rules.
   await wd.executeAsync(`const done = arguments[arguments.length - 1];
-    tprAuditor.setMode('block'); setTimeout(done, 2500);`);
+    const doc = tprAuditor.consent.get();
+    doc.rules.push({ source: 'https://allowed.thirdparty.example:*', directives: ['img-src'], scope: '*', decision: 'allow' });
+    tprAuditor.consent.set(doc);
+    setTimeout(function () { tprAuditor.setMode('block'); setTimeout(done, 2500); }, 1000);`);
   const since = Date.now();
   await wd.navigate(wiki.W() + '/wiki/Test');
   const blockState = await wd.executeAsync(`const done = arguments[arguments.length - 1];
@@ -96,6 +113,7 @@ try {
   check('5. block mode set in the page reaches the next page load', blockState.mode === 'block', blockState);
   check('5. block: the CSS-only third-party font and the parser-inserted image are not fetched (DNR)',
     !fetched.includes('fonts.thirdparty.example/font.woff2') && !fetched.includes('img.thirdparty.example/parser.png'), fetched);
+  check('5. block: the consented image was fetched', fetched.includes('allowed.thirdparty.example/ok.png'), fetched);
   await wd.executeAsync(`const done = arguments[arguments.length - 1];
     tprAuditor.setMode('audit'); setTimeout(done, 2500);`);
 
