@@ -205,6 +205,12 @@ pub struct Event {
     pub attribution_pending: bool,
     /// The stack, innermost first, without the auditor's own frames (at most 24).
     pub frames: Vec<EventFrame>,
+    /// True while the question about a request that could not wait (a beacon, a sync XHR) is
+    /// queued: in `ask` mode it was denied at once (`decision: "blocked"`), and it is listed
+    /// by [`Session::prompts`] until answered, so the answer can decide the *next* request.
+    pub asked: bool,
+    /// The user's answer to this event's prompt, once given.
+    pub answer: Option<Answer>,
     #[serde(skip)]
     sightings: BTreeMap<Observer, u64>,
     /// Its entry in the fold index, removed with it when the ring drops it (O(1), not a scan).
@@ -514,12 +520,17 @@ impl Session {
             assessment.url = url;
         }
         // What the auditor did, not only what it would do: a request page code cannot stop
-        // went out; one that cannot wait for an answer was denied (its prompt comes later).
+        // went out; one that cannot wait for an answer was denied, and its question is queued
+        // (`asked`): the answer decides the next such request.
         let decision = match assessment.decision {
             Outcome::Blocked | Outcome::Pending if !obs.enforceable => Outcome::Unconsented,
             Outcome::Pending if !obs.can_hold => Outcome::Blocked,
             d => d,
         };
+        let asked = assessment.decision == Outcome::Pending
+            && obs.enforceable
+            && !obs.can_hold
+            && decision == Outcome::Blocked;
         // Attribution waits for a batch text: outside `audit` the glue holds a holdable
         // request until it arrives, so nothing is decided yet (the verdict is provisional).
         let provisional = pending.is_some();
@@ -551,8 +562,15 @@ impl Session {
             observer: obs.observed_by,
         };
         // A provisional source (the batch URL) is shared by every module of the batch: never
-        // fold on it, or another gadget's identical request would join this event.
-        let fold = self.folds.get(&key).copied().filter(|_| !provisional);
+        // fold on it, or another gadget's identical request would join this event. Nor fold
+        // a repeat the auditor treats differently (the first was denied or allowed `once`,
+        // the next is let through by a rule written since, or held again): it is a new row.
+        let fold = self.folds.get(&key).copied().filter(|id| {
+            !provisional
+                && self.event(*id).is_some_and(|e| {
+                    e.decision == decision && e.verdict == assessment.verdict && e.asked == asked
+                })
+        });
         if let Some(id) = fold {
             if let Some(mut e) = self.take_for_update(id) {
                 e.count += 1;
@@ -594,6 +612,8 @@ impl Session {
             path: obs.path.clone(),
             attribution_pending: pending.is_some(),
             frames: self.event_frames(&frames),
+            asked,
+            answer: None,
             sightings: BTreeMap::from([(obs.observed_by, 1)]),
             fold_key: (!provisional).then(|| key.clone()),
         };
@@ -889,6 +909,11 @@ impl Session {
     /// the event's source, or `*` for `Always`) and re-decide every event, so other requests
     /// held for the same reason are released too. `added` is the rule's timestamp (ISO 8601).
     /// Returns the ids whose decision changed, the answered event first.
+    ///
+    /// An [`Event::asked`] event (a beacon that could not wait) was denied already: the
+    /// request is gone and stays `blocked` whatever the answer. `Source`/`Always` write the
+    /// allow rule, so the *next* such request goes out; `Block` writes the block rule; `Once`
+    /// only records the answer (there is nothing left to let through) and ends the prompt.
     pub fn answer(
         &mut self,
         id: u64,
@@ -898,6 +923,7 @@ impl Session {
         let e = self.event(id).ok_or(AnswerError::NoSuchEvent(id))?;
         let (origin, directive, scope) = (e.origin.clone(), e.directive, e.source.scope());
         let outcome = match answer {
+            _ if e.asked => e.decision,
             Answer::Block => Outcome::Blocked,
             _ => Outcome::Allowed,
         };
@@ -922,17 +948,23 @@ impl Session {
             list.upsert_rule(rule);
             self.auditor.set_consent(list);
         }
+        if let Some(mut e) = self.take_for_update(id) {
+            e.asked = false;
+            e.answer = Some(answer);
+            self.put_back(e);
+        }
         self.set_decision(id, outcome);
         let mut changed = vec![id];
         changed.extend(self.redecide().into_iter().filter(|c| *c != id));
         Ok(changed)
     }
 
-    /// Events still waiting for the user's answer (ask mode), oldest first.
+    /// Events still waiting for the user's answer (ask mode), oldest first: held requests,
+    /// and denied ones that could not wait ([`Event::asked`]).
     pub fn prompts(&self) -> impl Iterator<Item = &Event> {
         self.events
             .iter()
-            .filter(|e| e.decision == Outcome::Pending)
+            .filter(|e| e.decision == Outcome::Pending || e.asked)
     }
 
     /// Re-decides every held event after a consent or mode change; returns the changed ids.
@@ -953,6 +985,10 @@ impl Session {
             if let Some(mut e) = self.take_for_update(id) {
                 e.verdict = a.verdict;
                 e.rule = a.rule;
+                // A rule now decides the question a denied beacon asked: no prompt any more.
+                if e.asked && a.verdict != Verdict::Ask {
+                    e.asked = false;
+                }
                 // What already happened stays: only pending requests take the new decision.
                 if e.decision == Outcome::Pending {
                     e.decision = mode.outcome(a.verdict);
@@ -1313,6 +1349,150 @@ mod tests {
             vec![Observer::Performance, Observer::Network]
         );
         assert_eq!(s.summary().blocked, 1);
+    }
+
+    fn beacon(url: &str) -> Observation {
+        let mut obs = Observation::new(Channel::Beacon, url);
+        obs.stack = Some(GADGET_STACK.into());
+        obs.can_hold = false;
+        obs
+    }
+
+    /// SPEC §7 / issue 4/7 item 1: a beacon cannot wait. In `ask` mode it is denied at once,
+    /// its question is queued (listed by `prompts()` until answered), and answering `source`
+    /// lets the *next* beacon through while the denied one stays denied.
+    #[test]
+    fn beacon_is_denied_and_its_prompt_queued_until_answered() {
+        let mut s = session();
+        s.auditor_mut().set_mode(Mode::Ask);
+        let url = "https://stats.example.com/b";
+        assert_eq!(
+            s.observe(&beacon(url), &mut NoBatchSource),
+            Ok(Observed::New(1))
+        );
+        let e = s.event(1).expect("event");
+        assert_eq!(e.decision, Outcome::Blocked);
+        assert_eq!(e.blocked_by, Some(BlockedBy::Consent));
+        assert!(e.asked);
+        assert_eq!(s.prompts().map(|e| e.id).collect::<Vec<_>>(), vec![1]);
+        // A repeat before the answer folds into the same denied, asked event: one prompt.
+        assert_eq!(
+            s.observe(&beacon(url), &mut NoBatchSource),
+            Ok(Observed::Updated(1))
+        );
+        assert_eq!(s.prompts().count(), 1);
+
+        assert_eq!(s.answer(1, Answer::Source, None), Ok(vec![1]));
+        let e = s.event(1).expect("event");
+        assert_eq!(e.decision, Outcome::Blocked, "the denied beacon is gone");
+        assert!(!e.asked);
+        assert_eq!(e.answer, Some(Answer::Source));
+        assert_eq!(s.prompts().count(), 0, "answered: no longer asked");
+        // The next beacon is let through by the rule: a new event, not a fold into the
+        // denied one.
+        assert_eq!(
+            s.observe(&beacon(url), &mut NoBatchSource),
+            Ok(Observed::New(2))
+        );
+        let e = s.event(2).expect("event");
+        assert_eq!(e.decision, Outcome::Allowed);
+        assert!(!e.asked);
+        assert_eq!(s.summary().blocked, 2);
+        assert_eq!(s.summary().by_party["third"]["allowed"], 1);
+    }
+
+    #[test]
+    fn beacon_answers_block_always_and_once() {
+        // `block`: stays denied, and the next one is denied without a question.
+        let mut s = session();
+        s.auditor_mut().set_mode(Mode::Ask);
+        s.observe(&beacon("https://a.example.com/b"), &mut NoBatchSource)
+            .expect("observe");
+        s.answer(1, Answer::Block, None).expect("answer");
+        assert_eq!(s.event(1).expect("event").decision, Outcome::Blocked);
+        assert_eq!(s.prompts().count(), 0);
+        s.observe(&beacon("https://a.example.com/b"), &mut NoBatchSource)
+            .expect("observe");
+        let e = s.events().last().expect("event");
+        assert_eq!(e.decision, Outcome::Blocked);
+        assert!(!e.asked, "a block rule decided it: nothing to ask");
+
+        // `always`: a rule for every source, so another gadget's beacon goes out too.
+        s.observe(&beacon("https://b.example.com/b"), &mut NoBatchSource)
+            .expect("observe");
+        let id = s.events().last().expect("event").id;
+        s.answer(id, Answer::Always, None).expect("answer");
+        let mut other = beacon("https://b.example.com/b");
+        other.stack = None;
+        s.observe(&other, &mut NoBatchSource).expect("observe");
+        assert_eq!(
+            s.events().last().expect("event").decision,
+            Outcome::Allowed,
+            "the `*` rule lets the page's beacon through"
+        );
+
+        // `once`: records the answer only; the next beacon is denied and asks again.
+        s.observe(&beacon("https://c.example.com/b"), &mut NoBatchSource)
+            .expect("observe");
+        let id = s.events().last().expect("event").id;
+        let rules = s.auditor().consent().rules.len();
+        assert_eq!(s.answer(id, Answer::Once, None), Ok(vec![id]));
+        let e = s.event(id).expect("event");
+        assert_eq!(e.decision, Outcome::Blocked);
+        assert_eq!(e.answer, Some(Answer::Once));
+        assert_eq!(s.auditor().consent().rules.len(), rules, "no rule written");
+        assert_eq!(s.prompts().count(), 0);
+        s.observe(&beacon("https://c.example.com/b"), &mut NoBatchSource)
+            .expect("observe");
+        let next = s.events().last().expect("event");
+        assert_ne!(next.id, id);
+        assert!(next.asked);
+        assert_eq!(s.prompts().map(|e| e.id).collect::<Vec<_>>(), vec![next.id]);
+    }
+
+    /// A rule written another way (the panel's rule editor, `consent.set`) answers the
+    /// question a denied beacon asked.
+    #[test]
+    fn a_rule_ends_a_beacon_prompt() {
+        let mut s = session();
+        s.auditor_mut().set_mode(Mode::Ask);
+        s.observe(&beacon("https://a.example.com/b"), &mut NoBatchSource)
+            .expect("observe");
+        let mut list = s.auditor().consent().clone();
+        list.upsert_rule(Rule {
+            source: SourceExpr::parse("https://a.example.com").expect("source"),
+            directives: DirectiveSet::All,
+            scope: Scope::All,
+            decision: Verdict::Allow,
+            added: None,
+            note: None,
+        });
+        s.auditor_mut().set_consent(list);
+        assert_eq!(s.redecide(), vec![1]);
+        assert_eq!(s.prompts().count(), 0);
+        assert_eq!(s.event(1).expect("event").decision, Outcome::Blocked);
+    }
+
+    /// `once` lets one request through: an identical repeat is held again, not folded into
+    /// the allowed event (which would let it through unasked).
+    #[test]
+    fn once_does_not_let_repeats_through() {
+        let mut s = session();
+        s.auditor_mut().set_mode(Mode::Ask);
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(GADGET_STACK.into());
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        assert_eq!(s.event(1).expect("event").decision, Outcome::Pending);
+        s.answer(1, Answer::Once, None).expect("answer");
+        assert_eq!(s.event(1).expect("event").decision, Outcome::Allowed);
+        assert_eq!(s.observe(&obs, &mut NoBatchSource), Ok(Observed::New(2)));
+        assert_eq!(s.event(2).expect("event").decision, Outcome::Pending);
+        // A repeat of a held request joins it (one prompt, both released by one answer).
+        assert_eq!(
+            s.observe(&obs, &mut NoBatchSource),
+            Ok(Observed::Updated(2))
+        );
+        assert_eq!(s.prompts().count(), 1);
     }
 
     #[test]

@@ -289,8 +289,37 @@ async fn ask_beacon_cannot_wait_returns_false_and_prompts() {
     let url = unique("ask-beacon");
     let sent = call(&gadget("gadgetA"), "beacon", &[url.clone().into()]).expect("beacon");
     assert_eq!(sent.as_bool(), Some(false), "a held beacon reports failure");
-    let (_, decision, _) = event(&url).await;
+    let (id, decision, _) = event(&url).await;
     assert_eq!(decision, "blocked", "it could not wait, so it was not sent");
+    let first = events(&url).remove(0);
+    assert_eq!(
+        get(&first, "asked").as_bool(),
+        Some(true),
+        "its question is queued (listed in the prompts)"
+    );
+
+    // Answering for the source writes the rule: the denied beacon stays denied (it is gone),
+    // the question is answered, and the next beacon is sent.
+    answer(id, "source").await;
+    let first = events(&url).remove(0);
+    assert_eq!(
+        get(&first, "decision").as_string().as_deref(),
+        Some("blocked")
+    );
+    assert_eq!(get(&first, "asked").as_bool(), Some(false));
+    assert_eq!(get(&first, "answer").as_string().as_deref(), Some("source"));
+    let sent = call(&gadget("gadgetA"), "beacon", &[url.clone().into()]).expect("beacon");
+    assert_eq!(sent.as_bool(), Some(true), "the next beacon goes out");
+    let decisions: Vec<String> = events(&url)
+        .iter()
+        .map(|e| get(e, "decision").as_string().unwrap_or_default())
+        .collect();
+    assert_eq!(decisions, vec!["blocked", "allowed"]);
+    // Gadget B's beacon is still denied and asks: the rule is gadget A's.
+    let sent = call(&gadget("gadgetB"), "beacon", &[url.clone().into()]).expect("beacon");
+    assert_eq!(sent.as_bool(), Some(false));
+    let b = events(&url).remove(2);
+    assert_eq!(get(&b, "asked").as_bool(), Some(true));
     set_mode("audit").await;
 }
 
@@ -416,5 +445,189 @@ async fn block_mode_denies_xhr_and_lets_consented_through() {
     let (_, decision, _) = event(&ok_url).await;
     assert_eq!(decision, "allowed");
     call(&consent, "set", &[STRICT.into()]).expect("consent.set");
+    set_mode("audit").await;
+}
+
+/// Waits (up to ~3 s) until the browser's resource timing lists `url`: the browser itself
+/// requested it (a withheld or denied load never is).
+async fn requested_by_browser(url: &str) -> bool {
+    for _ in 0..120 {
+        if entries_for(url) > 0 {
+            return true;
+        }
+        sleep(25).await;
+    }
+    false
+}
+
+fn entries_for(url: &str) -> u32 {
+    let perf = get(&global(), "performance");
+    call(&perf, "getEntriesByName", &[url.into()])
+        .map(|l| js_sys::Array::from(&l).length())
+        .unwrap_or(0)
+}
+
+/// Listens on a socket-like object: resolves with the events it fired, at `until`.
+fn listen(target: &JsValue, types: &str, until: &str) -> JsValue {
+    Function::new_with_args(
+        "t, types, until",
+        "return new Promise(function (resolve) { var log = [];
+           types.split(',').forEach(function (type) {
+             t.addEventListener(type, function (e) {
+               log.push(type + (type === 'close' ? ':' + e.code : '') + (type === 'error' && t.readyState !== undefined ? ':' + t.readyState : ''));
+               if (type === until) resolve(log.join(','));
+             });
+           }); });",
+    )
+    .call3(&JsValue::UNDEFINED, target, &types.into(), &until.into())
+    .expect("listen")
+}
+
+#[wasm_bindgen_test]
+async fn ask_eventsource_connects_after_consent() {
+    let _one_at_a_time = exclusive().await;
+    set_mode("ask").await;
+    let url = unique("ask-es-allow");
+    let es = call(&gadget("gadgetA"), "es", &[url.clone().into()]).expect("es");
+    let failed = listen(&es, "open,error", "error");
+    let (id, decision, _) = event(&url).await;
+    assert_eq!(decision, "pending");
+    assert_eq!(
+        get(&es, "readyState").as_f64(),
+        Some(0.0),
+        "CONNECTING while held"
+    );
+    assert_eq!(settle_value(&failed, 200).await, "pending");
+    assert_eq!(entries_for(&url), 0, "nothing requested while held");
+
+    answer(id, "source").await;
+    // The runner answers 404, so the real connection fails the way a browser fails it; what
+    // tells it from a denial is that the browser did request the URL.
+    assert_eq!(settle_value(&failed, 3000).await, "error:2");
+    assert!(
+        requested_by_browser(&url).await,
+        "connected after consent: the browser requested {url}"
+    );
+    let (_, decision, _) = event(&url).await;
+    assert_eq!(decision, "allowed");
+    set_mode("audit").await;
+}
+
+#[wasm_bindgen_test]
+async fn ask_eventsource_block_fires_error_without_a_request() {
+    let _one_at_a_time = exclusive().await;
+    set_mode("ask").await;
+    let url = unique("ask-es-block");
+    let es = call(&gadget("gadgetA"), "es", &[url.clone().into()]).expect("es");
+    let failed = listen(&es, "open,error", "error");
+    let (id, _, _) = event(&url).await;
+    answer(id, "block").await;
+    assert_eq!(settle_value(&failed, 2000).await, "error:2");
+    // Give a request that should not exist the time one that does needs.
+    assert!(
+        !requested_by_browser(&url).await,
+        "a denied EventSource never reaches the network"
+    );
+    set_mode("audit").await;
+}
+
+/// `always`: a rule for every source. The answered socket connects (a real `WebSocket`: on a
+/// closed real socket `send` adds to `bufferedAmount`, on a denied facade it stays 0), and
+/// gadget B's identical connection is not held at all.
+#[wasm_bindgen_test]
+async fn ask_websocket_connects_after_always_for_every_source() {
+    let _one_at_a_time = exclusive().await;
+    set_mode("ask").await;
+    let url = unique("ask-ws-allow").replacen("http", "ws", 1);
+    let ws = call(&gadget("gadgetA"), "ws", &[url.clone().into()]).expect("ws");
+    let closed = listen(&ws, "open,error,close", "close");
+    let (id, decision, _) = event(&url).await;
+    assert_eq!(decision, "pending");
+    assert_eq!(settle_value(&closed, 200).await, "pending");
+    answer(id, "always").await;
+    // The runner is no WebSocket server: the real handshake fails (error, then close 1006).
+    assert_eq!(settle_value(&closed, 3000).await, "error:3,close:1006");
+    call(&ws, "send", &["abcd".into()]).expect("send on a closed socket");
+    assert_eq!(
+        get(&ws, "bufferedAmount").as_f64(),
+        Some(4.0),
+        "a real socket was connected after consent"
+    );
+    let (_, decision, _) = event(&url).await;
+    assert_eq!(decision, "allowed");
+    let doc = get(&api().await, "consent");
+    let rules: js_sys::Array = get(&call(&doc, "get", &[]).expect("get"), "rules").unchecked_into();
+    let scopes: Vec<String> = rules
+        .iter()
+        .map(|r| get(&r, "scope").as_string().unwrap_or_default())
+        .collect();
+    assert_eq!(scopes, vec!["*"], "`always` writes a rule for every source");
+
+    let b = call(&gadget("gadgetB"), "ws", &[url.clone().into()]).expect("ws");
+    let b_closed = listen(&b, "open,error,close", "close");
+    let b_event = events(&url)
+        .into_iter()
+        .find(|e| get(&get(e, "source"), "name").as_string().as_deref() == Some("gadgetB"))
+        .expect("gadget B's event");
+    assert_eq!(
+        get(&b_event, "decision").as_string().as_deref(),
+        Some("allowed"),
+        "another source is let through by the `*` rule"
+    );
+    assert_eq!(settle_value(&b_closed, 3000).await, "error:3,close:1006");
+    set_mode("audit").await;
+}
+
+#[wasm_bindgen_test]
+async fn ask_websocket_block_is_a_facade_that_never_connects() {
+    let _one_at_a_time = exclusive().await;
+    set_mode("ask").await;
+    let url = unique("ask-ws-block").replacen("http", "ws", 1);
+    let ws = call(&gadget("gadgetA"), "ws", &[url.clone().into()]).expect("ws");
+    let closed = listen(&ws, "open,error,close", "close");
+    let (id, _, _) = event(&url).await;
+    answer(id, "block").await;
+    assert_eq!(settle_value(&closed, 2000).await, "error:3,close:1006");
+    call(&ws, "send", &["abcd".into()]).expect("send on a closed socket");
+    assert_eq!(
+        get(&ws, "bufferedAmount").as_f64(),
+        Some(0.0),
+        "no real socket"
+    );
+    set_mode("audit").await;
+}
+
+/// Element loads: the `src` is withheld while held (nothing requested), applied on consent
+/// (the browser requests it), and a denial fires `error` without a request.
+#[wasm_bindgen_test]
+async fn ask_img_and_script_src_withheld_then_applied_or_denied() {
+    let _one_at_a_time = exclusive().await;
+    set_mode("ask").await;
+    for kind in ["img", "script"] {
+        // Gadget B for the denial: gadget A's `source` answer allowed the origin for A.
+        for (how, who, requested) in [("source", "gadgetA", true), ("block", "gadgetB", false)] {
+            let url = unique(&format!("ask-{kind}-{how}"));
+            let el = call(&gadget(who), kind, &[url.clone().into()]).expect("insert");
+            let outcome = listen(&el, "load,error", "error");
+            let (id, decision, _) = event(&url).await;
+            assert_eq!(decision, "pending", "{kind}");
+            assert_eq!(settle_value(&outcome, 200).await, "pending", "{kind} held");
+            assert_eq!(entries_for(&url), 0, "{kind}: withheld, not requested");
+            answer(id, how).await;
+            // The runner answers 404, so even an applied load ends in `error`.
+            assert_eq!(settle_value(&outcome, 3000).await, "error", "{kind} {how}");
+            assert_eq!(
+                requested_by_browser(&url).await,
+                requested,
+                "{kind} {how}: requested by the browser"
+            );
+            let src = call(&el, "getAttribute", &["src".into()]).expect("getAttribute");
+            assert_eq!(
+                src.as_string().is_some_and(|s| s == url),
+                requested,
+                "{kind} {how}: the src attribute applied"
+            );
+        }
+    }
     set_mode("audit").await;
 }
