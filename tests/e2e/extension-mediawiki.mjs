@@ -13,8 +13,12 @@
 //   1. the content scripts are registered for the wiki and the auditor runs as the extension;
 //   2. every probe of tests/mediawiki/probes.json has exactly one event with the expected
 //      channel, directive, party, source kind and name (and tool, carried data, chain);
-//   3. the network ground truth contains nothing the report lacks: every URL the extension's
-//      network layer reported for the page is the URL of an event;
+//   3. the network ground truth contains nothing the report lacks: every request the browser
+//      made for the top document, as Playwright's own network log records it (page 'request'
+//      events, independent of the extension and of the page), is the URL of an event — the
+//      top document's navigation itself and data:/blob: URLs aside; requests made inside child
+//      frames belong to those frames' auditors, but a child frame's own document request is
+//      the top document's (a frame event); and the extension's network layer reported too;
 //   4. the badge count equals the number of unconsented third-party requests in the report.
 // Ends with "N passed, N failed"; exit status 1 on any failure.
 import { spawnSync } from 'node:child_process';
@@ -100,6 +104,15 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const net = recordNetwork(page);
+  // Playwright's log again, with the frame each request belongs to (for check 3).
+  const requests = [];
+  page.on('request', (req) => {
+    const frame = req.frame();
+    const nav = req.isNavigationRequest();
+    requests.push({ url: req.url(), type: req.resourceType(), top: frame === page.mainFrame(), nav,
+      childOfTop: nav && frame.parentFrame() === page.mainFrame() });
+  });
+  page.on('websocket', (ws) => requests.push({ url: ws.url(), type: 'websocket', top: true, nav: false, childOfTop: false }));
   await page.goto(`${env.wikiUrl}/index.php?title=Main_Page`, { waitUntil: 'load' });
   const { missingMarkers, missingRequests } = await waitForProbes(page, net, probes, 25000);
   check('every probe ran and its request was answered', !missingMarkers.length && !missingRequests.length,
@@ -136,8 +149,12 @@ try {
   }
 
   const eventUrls = new Set(r.events.map((e) => e.url));
-  const lacking = [...new Set(r.network)].filter((u) => !eventUrls.has(u));
-  check(`3. the network ground truth (${r.network.length} requests) has nothing the report lacks`, r.network.length > 0 && lacking.length === 0, lacking);
+  const truth = requests.filter((e) => !/^(data|blob):/i.test(e.url) && ((e.top && !e.nav) || e.childOfTop));
+  const lacking = [...new Set(truth.map((e) => e.url))].filter((u) => !eventUrls.has(u));
+  check(`3. Playwright's network log of the page (${truth.length} of its ${requests.length} requests) has nothing the report lacks`,
+    truth.length > 0 && lacking.length === 0, lacking);
+  check(`3. ... and the extension's network layer reported the page's requests (${r.network.length})`,
+    r.network.length > 0 && r.network.every((u) => eventUrls.has(u)), r.network.filter((u) => !eventUrls.has(u)));
 
   const expectBadge = r.events.filter((e) => (e.party === 'third' || e.party === 'cloud') && (e.decision === 'unconsented' || e.decision === 'blocked'))
     .reduce((n, e) => n + e.count, 0);
