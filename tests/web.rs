@@ -156,3 +156,246 @@ fn errors_cross_the_boundary_as_exceptions() {
     assert_eq!(c.mode(), "audit", "a failed update changes nothing");
     assert!(Core::new("not a url", JsValue::UNDEFINED, None).is_err());
 }
+
+// ---- The page runtime (`window.tprAuditor`) on a page with a mocked MediaWiki ----------
+//
+// The page is a *temporary* user's (`wgUserIsTemp`): a user name, but no account whose
+// preferences could hold consent. `mw.loader` says `user.options` is ready, so a runtime that
+// took the user name for an account would pick the preferences (and fail the storage test).
+
+use js_sys::{Function, Object, Promise};
+use std::cell::Cell;
+use tpr_auditor::web::install_page;
+use wasm_bindgen_futures::JsFuture;
+
+const BOOTSTRAP: &str = include_str!("../src/js/bootstrap.js");
+/// The temporary user's CSRF token (`mw.user.tokens`): never in an export.
+const CSRF: &str = "5f3e2d1c0b9a8f7e6d5c4b3a29180716+\\";
+const CSRF_CORE: &str = "5f3e2d1c0b9a8f7e6d5c4b3a29180716";
+
+thread_local! {
+    static PAGE_INSTALLED: Cell<bool> = const { Cell::new(false) };
+    static PAGE_BUSY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The runner polls async tests concurrently; the page tests share one consent list.
+struct Exclusive;
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        PAGE_BUSY.set(false);
+    }
+}
+
+async fn exclusive() -> Exclusive {
+    while PAGE_BUSY.get() {
+        sleep(10).await;
+    }
+    PAGE_BUSY.set(true);
+    Exclusive
+}
+
+fn global() -> JsValue {
+    js_sys::global().into()
+}
+
+fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: Function = get(target, name).unchecked_into();
+    f.apply(target, &args.iter().collect::<js_sys::Array>())
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        let _ = call(&global(), "setTimeout", &[resolve.into(), ms.into()]);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+fn origin() -> String {
+    text(&global(), "location.origin").unwrap_or_default()
+}
+
+/// Installs the mocked `mw`, the bootstrap, the runtime (storage `auto`, as the gadget does)
+/// and a gadget `Exporter` (tagged like ResourceLoader's domEval), once per page.
+fn page_api() -> JsValue {
+    let w = global();
+    if !PAGE_INSTALLED.get() {
+        PAGE_INSTALLED.set(true);
+        Function::new_with_args(
+            "csrf",
+            "try { localStorage.removeItem('userjs-tpr-auditor'); } catch (e) {}
+             var config = { wgServer: '//wiki.test', wgScriptPath: '/w', wgPageName: 'Main_Page',
+               wgTitle: 'Main Page', wgUserName: '~2026-12345', wgUserId: 77, wgUserIsTemp: true };
+             window.mw = {
+               config: { get: function (k) { return k in config ? config[k] : null; } },
+               user: { tokens: { get: function (k) { return k === 'csrfToken' ? csrf : null; } },
+                       options: { get: function () { return null; } } },
+               loader: { getState: function () { return 'ready'; } } };",
+        )
+        .call1(&JsValue::UNDEFINED, &CSRF.into())
+        .expect("mock mw");
+        Function::new_no_args(BOOTSTRAP)
+            .call0(&JsValue::UNDEFINED)
+            .expect("bootstrap runs");
+        let api = Object::new();
+        let runtime = install_page(api.clone(), Object::new().into()).expect("installPage");
+        std::mem::forget(runtime);
+        let _ = Reflect::set(&w, &"tprPage".into(), &api);
+        let handle = Reflect::get(&w, &js_sys::Symbol::for_("tpr-auditor.bootstrap").into())
+            .unwrap_or(JsValue::UNDEFINED);
+        let nonce = text(&handle, "nonce").unwrap_or_default();
+        let code = format!(
+            "window.exporterGadget = {{ fetch: function (u) {{ return fetch(u); }} }};\n//# sourceURL=mw-module://ext.gadget.Exporter?tpr={nonce}"
+        );
+        Function::new_with_args(
+            "code",
+            "var s = document.createElement('script'); s.text = code; document.head.appendChild(s);",
+        )
+        .call1(&JsValue::UNDEFINED, &code.into())
+        .expect("load gadget");
+    }
+    get(&w, "tprPage")
+}
+
+fn export(format: &str) -> String {
+    let consent = get(&page_api(), "consent");
+    call(&consent, "export", &[format.into()])
+        .expect("export")
+        .as_string()
+        .expect("export text")
+}
+
+/// Structural equality of two JSON values, object keys in any order.
+fn deep_equal(a: &JsValue, b: &JsValue) -> bool {
+    Function::new_with_args(
+        "a, b",
+        "function canon(v) {
+           if (Array.isArray(v)) return '[' + v.map(canon).join(',') + ']';
+           if (v && typeof v === 'object')
+             return '{' + Object.keys(v).sort().map(function (k) { return JSON.stringify(k) + ':' + canon(v[k]); }).join(',') + '}';
+           return JSON.stringify(v);
+         }
+         return canon(a) === canon(b);",
+    )
+    .call2(&JsValue::UNDEFINED, a, b)
+    .ok()
+    .and_then(|v| v.as_bool())
+    .unwrap_or(false)
+}
+
+#[wasm_bindgen_test]
+async fn page_exports_json_declaration_table_and_report_without_tokens() {
+    let _one_at_a_time = exclusive().await;
+    let api = page_api();
+    let consent = get(&api, "consent");
+    let doc = r#"{"version":1,"mode":"audit","rules":[
+      {"source":"https://fonts.example.net","directives":["style-src"],"scope":"gadget:Exporter","decision":"allow","note":"fonts for the exporter"},
+      {"source":"https://*.toolforge.org","directives":["connect-src"],"scope":"*","decision":"block"}]}"#;
+    call(&consent, "set", &[doc.into()]).expect("consent.set");
+
+    // The gadget loads from this origin with the CSRF token in the URL.
+    let url = format!(
+        "{}/tpr-export?token={}",
+        origin(),
+        CSRF.replace('+', "%2B").replace('\\', "%5C")
+    );
+    let p = call(&get(&global(), "exporterGadget"), "fetch", &[url.into()]).expect("fetch");
+    let _ = JsFuture::from(Promise::from(p)).await;
+
+    // json: the document itself.
+    let json_export = JSON::parse(&export("json")).expect("json export parses");
+    let current = call(&consent, "get", &[]).expect("consent.get");
+    assert!(
+        deep_equal(&json_export, &current),
+        "{} vs {}",
+        json(&json_export),
+        json(&current)
+    );
+    assert_eq!(
+        text(&get(&current, "rules"), "0.note").as_deref(),
+        Some("fonts for the exporter")
+    );
+
+    // declaration: the gadget's sources by directive, from its rule and from what it loaded.
+    let decl = JSON::parse(&export("declaration")).expect("declaration parses");
+    let exporter = get(&get(&decl, "gadgets"), "Exporter");
+    assert_eq!(
+        json(&get(&exporter, "style-src")),
+        r#"["https://fonts.example.net"]"#,
+        "from its rule: {}",
+        json(&decl)
+    );
+    assert_eq!(
+        json(&get(&exporter, "connect-src")),
+        format!(r#"["{}"]"#, origin()),
+        "from what it was seen to load: {}",
+        json(&decl)
+    );
+
+    // table: one row per rule.
+    let table = export("table");
+    let row = table
+        .lines()
+        .find(|l| l.contains("https://*.toolforge.org"))
+        .unwrap_or_else(|| panic!("no row for the rule in {table}"));
+    for cell in ["block", "connect-src", "*"] {
+        assert!(row.contains(cell), "{cell} in {row:?}");
+    }
+
+    // report: the request is there, its token replaced, and no token value anywhere.
+    let report = export("report");
+    assert!(report.contains("/tpr-export?token=[token]"), "{report}");
+    assert!(!report.contains(CSRF_CORE), "token value leaked: {report}");
+    let parsed = JSON::parse(&report).expect("report parses");
+    let events: js_sys::Array = get(&parsed, "events").unchecked_into();
+    let carries = events
+        .iter()
+        .find(|e| {
+            text(e, "url")
+                .as_deref()
+                .is_some_and(|u| u.contains("tpr-export"))
+        })
+        .map(|e| json(&get(&e, "carries")))
+        .unwrap_or_default();
+    assert!(carries.contains("token"), "carries {carries}");
+}
+
+/// Temporary users have no account preferences: consent goes to `localStorage` (SPEC §7),
+/// written once the batch delay has passed.
+#[wasm_bindgen_test]
+async fn temporary_user_consent_is_kept_in_local_storage() {
+    let _one_at_a_time = exclusive().await;
+    let api = page_api();
+    let consent = get(&api, "consent");
+    assert_eq!(
+        call(&consent, "storage", &[])
+            .expect("storage()")
+            .as_string()
+            .as_deref(),
+        Some("local-storage")
+    );
+    let doc = r#"{"version":1,"mode":"audit","rules":[
+      {"source":"https://temp-user.example","directives":["img-src"],"scope":"*","decision":"allow"}]}"#;
+    call(&consent, "set", &[doc.into()]).expect("consent.set");
+    let read = Function::new_no_args("return localStorage.getItem('userjs-tpr-auditor');");
+    let mut stored = None;
+    for _ in 0..120 {
+        stored = read
+            .call0(&JsValue::UNDEFINED)
+            .ok()
+            .and_then(|v| v.as_string());
+        if stored
+            .as_deref()
+            .is_some_and(|s| s.contains("https://temp-user.example"))
+        {
+            break;
+        }
+        sleep(25).await;
+    }
+    let stored = stored.unwrap_or_default();
+    assert!(
+        stored.contains("https://temp-user.example"),
+        "localStorage holds {stored:?}"
+    );
+    assert!(JSON::parse(&stored).is_ok(), "a JSON document");
+}
