@@ -129,6 +129,7 @@ step lint-extension scripts/lint-extension.sh
 step e2e-extension e2e_node tests/e2e/extension.mjs
 step e2e-extension-mw e2e_node tests/e2e/extension-mediawiki.mjs
 step e2e-extension-ff node tests/e2e/extension-firefox.mjs
+step e2e-extension-ff-mw node tests/e2e/extension-firefox-mediawiki.mjs
 # ===== END OF END-TO-END TESTS ===================================================
 
 summary

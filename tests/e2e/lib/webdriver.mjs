@@ -194,8 +194,9 @@ function stopDriver(proc) {
 
 /**
  * Spawns the driver of `name` on a free port and opens a headless session.
- * opts: {args, prefs, binary, acceptInsecureCerts, verbose} — args/prefs are added to
- * webdriver.json's.
+ * opts: {args, prefs, binary, acceptInsecureCerts, verbose, driverArgs} — args/prefs are added
+ * to webdriver.json's; driverArgs go to the driver itself (e.g. geckodriver's
+ * --allow-system-access, which Marionette's chrome context needs).
  */
 export async function startBrowser(name, opts = {}) {
   const b = BROWSERS[name];
@@ -209,6 +210,7 @@ export async function startBrowser(name, opts = {}) {
     const driverArgs = name === 'chromium'
       ? [`--port=${port}`, '--allowed-ips=127.0.0.1']
       : ['--port', String(port), '--host', '127.0.0.1', '--websocket-port', String(await freePort())];
+    driverArgs.push(...(opts.driverArgs || []));
     const proc = spawn(b.driver, driverArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     watch(proc);
     const log = [];
