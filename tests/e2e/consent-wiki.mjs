@@ -27,7 +27,8 @@
 //           the host) and from a consented one (they load).
 //           Items 6 and 7 run twice: production (gadgets in one load.php batch, attribution
 //           waits for the batch text) and ?debug=1 (one request per module).
-//   item 8  persistence: logged in, a rule set in one context is in the wiki's user options
+//   item 8  persistence: logged in, three rules set in one tick are one `action=options`
+//           write (batched), and a rule set in one context is in the wiki's user options
 //           (API) and in the auditor of a FRESH context logging in as the same user (and not in
 //           its localStorage); logged out, a rule survives a reload through localStorage; two
 //           tabs adding different rules at once both keep their rule (the stored option / the
@@ -442,10 +443,27 @@ try {
       const page = await open(ctx, BLANK);
       const where = await storageChosen(page);
       check('item 8a: logged-in storage is user-options', where === 'user-options', `storage(): ${where}`);
-      await addRule(page, r1);
-      const stored = await until(async () => hasRule(parseOr((await readOptions(admin))[KEY]), r1.source), 6000);
-      check('item 8a: the rule reached the wiki (API: userjs-tpr-auditor)', stored,
+      // Batched writes: three rules added in one tick are one action=options POST.
+      const writes = trackOptionWrites(page);
+      const more = [imgRule(`batch-b-${stamp}.example.org`), imgRule(`batch-c-${stamp}.example.org`)];
+      await page.evaluate((rules) => {
+        for (const r of rules) {
+          const doc = window.tprAuditor.consent.get();
+          doc.rules.push(r);
+          window.tprAuditor.consent.set(doc);
+        }
+      }, [r1, ...more]);
+      const stored = await until(async () => {
+        const doc = parseOr((await readOptions(admin))[KEY]);
+        return [r1, ...more].every((r) => hasRule(doc, r.source));
+      }, 6000);
+      check('item 8a: the rules reached the wiki (API: userjs-tpr-auditor)', stored,
         short((await readOptions(admin))[KEY]));
+      await until(() => writes.length > 0, 3000);
+      await sleep(1500); // a second write, if any, lands
+      const ours = writes.filter((name) => name === KEY);
+      check('item 8a: three rules in one tick are one action=options write (batched)', ours.length === 1,
+        `${KEY} writes: ${ours.length} (all option writes: ${short(writes)})`);
       const errs = await page.evaluate(() => window.tprAuditor.report().errors);
       check('item 8a: no storage error in the first profile', !errs.some((e) => /consent/.test(e.where)), short(errs));
       await ctx.close();
