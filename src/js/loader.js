@@ -13,6 +13,7 @@
  *   storage                      where consent is kept: auto (default), user-options,
  *                                local-storage, memory (src/web/store.rs)
  *   lang                         the panel's language (default: the wiki's user language)
+ *   panel                        false: no badge or panel is mounted (auditing only)
  * The extension's prelude (extension/page/prelude.js, bundled with --prelude) defines
  * `TPR_EXTENSION` {store, fallback(api, handle, error), started(api)}: its `store` becomes
  * the consent store (the loader waits for `store.ready`), `fallback` takes over when the core
@@ -149,6 +150,7 @@
       cap: typeof options.cap === 'number' ? options.cap : undefined,
       storage: typeof options.storage === 'string' ? options.storage : undefined,
       lang: typeof options.lang === 'string' ? options.lang : undefined,
+      panel: options.panel === false ? false : undefined,
       ownPrefixes: ownPrefixes,
       ownModules: ownModules,
       store: ext && ext.store ? ext.store : undefined,

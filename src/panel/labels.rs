@@ -47,6 +47,19 @@ pub fn decision_name(cat: &Catalog, d: Outcome) -> String {
     })
 }
 
+/// A glyph per party (shape, not only colour), always drawn next to the party's name or with
+/// the name as its text alternative: the wiki itself ⌂, Wikimedia ◎, Cloud Services ☁, a
+/// third party ↗ (leaves the wiki's operator), this machine ⌘.
+pub fn party_icon(p: Party) -> &'static str {
+    match p {
+        Party::First => "⌂",
+        Party::Wikimedia => "◎",
+        Party::Cloud => "☁",
+        Party::Third => "↗",
+        Party::Local => "⌘",
+    }
+}
+
 pub fn party_name(cat: &Catalog, p: Party) -> String {
     cat.msg(match p {
         Party::Local => "tpr-party-local",

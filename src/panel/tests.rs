@@ -607,6 +607,36 @@ fn event_of(s: &Session, id: u64) -> Event {
 }
 
 #[test]
+fn every_tier_and_party_has_a_distinct_glyph_and_a_name() {
+    let cat = Catalog::new(Some("en"));
+    let tiers: Vec<_> = [
+        Some(Tier::Executable),
+        Some(Tier::Data),
+        Some(Tier::Passive),
+        None,
+    ]
+    .into_iter()
+    .map(|t| (labels::tier_icon(t), labels::tier_name(&cat, t)))
+    .collect();
+    let parties: Vec<_> = Party::ALL
+        .iter()
+        .map(|p| (labels::party_icon(*p), labels::party_name(&cat, *p)))
+        .collect();
+    assert_eq!(parties.len(), 5);
+    for set in [&tiers, &parties] {
+        let glyphs: HashSet<_> = set.iter().map(|(g, _)| *g).collect();
+        assert_eq!(glyphs.len(), set.len(), "glyphs differ: {set:?}");
+        for (g, name) in set.iter() {
+            assert_eq!(g.chars().count(), 1, "{g}");
+            assert!(!name.is_empty() && !name.starts_with('⧼'), "{name}");
+        }
+    }
+    assert_eq!(labels::party_icon(Party::Third), "↗");
+    assert_eq!(labels::party_icon(Party::Cloud), "☁");
+    assert_eq!(labels::party_name(&cat, Party::Cloud), "Cloud Services");
+}
+
+#[test]
 fn labels_prompts_and_details_read_right() {
     let cat = Catalog::new(Some("en"));
     let mut s = session();

@@ -67,6 +67,10 @@ struct InstallOptions {
     /// `auto` (default), `user-options`, `local-storage` or `memory` (see `web::store`).
     #[serde(default)]
     storage: Option<String>,
+    /// `false`: run without the badge and panel (nothing mounted; `panel.open()` returns
+    /// false). For measuring what keeping the panel costs, and for embedders with their own UI.
+    #[serde(default)]
+    panel: Option<bool>,
 }
 
 struct State {
@@ -1180,10 +1184,37 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             JsValue::FALSE
         }),
     )?;
+    let cell = panel_cell.clone();
+    method(
+        &panel_api,
+        "stats",
+        Box::new(move |_| {
+            // Debug counters: drawing time of the open panel per animation frame.
+            let stats = cell
+                .try_borrow()
+                .ok()
+                .and_then(|p| p.as_ref().and_then(Panel::render_stats));
+            let Some((frames, max, p95, total)) = stats else {
+                return JsValue::NULL;
+            };
+            let o = Object::new();
+            for (k, v) in [
+                ("frames", frames as f64),
+                ("maxMs", max),
+                ("p95Ms", p95),
+                ("totalMs", total),
+            ] {
+                let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
+            }
+            o.into()
+        }),
+    )?;
     Reflect::set(&api, &JsValue::from_str("panel"), &panel_api)?;
-    match Panel::mount(host, lang) {
-        Ok(panel) => *panel_cell.borrow_mut() = Some(panel),
-        Err(e) => shared.borrow_mut().record_error("panel", message_of(&e)),
+    if options.panel != Some(false) {
+        match Panel::mount(host, lang) {
+            Ok(panel) => *panel_cell.borrow_mut() = Some(panel),
+            Err(e) => shared.borrow_mut().record_error("panel", message_of(&e)),
+        }
     }
 
     watch_backend(&shared, 0);

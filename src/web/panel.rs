@@ -87,6 +87,16 @@ impl Panel {
     }
 }
 
+impl Panel {
+    /// How long drawing the open panel took per animation frame, a debug counter:
+    /// `(frames drawn, max ms, p95 ms of the last 512, total ms)`.
+    pub fn render_stats(&self) -> Option<(u64, f64, f64, f64)> {
+        let ui = self.ui.try_borrow().ok()?;
+        let s = &ui.render_stats;
+        Some((s.frames, s.max_ms, s.p95_ms(), s.total_ms))
+    }
+}
+
 impl Drop for Panel {
     fn drop(&mut self) {
         if let Ok(mut ui) = self.ui.try_borrow_mut() {

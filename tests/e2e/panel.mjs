@@ -49,6 +49,7 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -56,6 +57,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const BUNDLE = process.env.TPR_BUNDLE || path.join(ROOT, 'dist', 'tpr-auditor.js');
 const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
 const N_FLOOD = 10_000;
+// Screenshots: /tmp/tpr-panel-shots by default; scripts/screenshots.sh writes docs/img/.
+const SHOTS = path.resolve(ROOT, process.env.TPR_SCREENSHOTS_DIR || '/tmp/tpr-panel-shots');
 const EVIL_TITLE = 'User:Evil/<img src=x onerror=window.__pwned=1>\u202E.js';
 
 const results = [];
@@ -90,6 +93,42 @@ function pageHtml({ lang = 'en', userLang = null } = {}) {
 </body></html>`;
 }
 
+// A MediaWiki 1.39-like edit page (Vector, WikiEditor toolbar, 25-row textarea, summary,
+// options and buttons): the open panel must not cover its controls by default.
+function editPageHtml() {
+  return `<!DOCTYPE html>
+<html lang="en" class="client-js">
+<head><meta charset="utf-8"><title>Editing Test page — Test wiki</title>
+<style>
+  body { margin: 0; font: 14px sans-serif; background: #f8f9fa; color: #202122; }
+  #head { height: 80px; }
+  #sidebar { position: absolute; left: 0; top: 80px; width: 11em; }
+  #content { margin-left: 11em; padding: 1.25em 1.5em; background: #fff; border: 1px solid #a7d7f9; }
+  h1 { font: 1.8em serif; margin: 0 0 .25em; }
+  .wikiEditor-ui-toolbar { height: 30px; background: #f8f9fa; border: 1px solid #c8ccd1; border-bottom: 0; }
+  #wpTextbox1 { display: block; box-sizing: border-box; width: 100%; font: 13px/1.5 monospace; }
+  .editOptions { background: #eaecf0; border: 1px solid #c8ccd1; padding: 1em; margin-bottom: 1em; }
+  #wpSummary { display: block; width: 100%; box-sizing: border-box; margin: .25em 0 .5em; }
+  tpr-auditor { display: none !important; }
+</style></head>
+<body>
+<div id="head">Test wiki — Not logged in · Talk · Contributions · Create account · Log in</div>
+<div id="sidebar"><p>Main page</p><p>Recent changes</p><p>Random page</p></div>
+<div id="content"><h1>Editing Test page</h1>
+<form id="editform" name="editform" method="post" action="#">
+<div class="wikiEditor-ui"><div class="wikiEditor-ui-toolbar">B I Link Embedded file Reference</div>
+<textarea id="wpTextbox1" name="wpTextbox1" rows="25" cols="80">'''Test page''' is a page.\n\n== Section ==\nText.</textarea></div>
+<div class="editOptions"><label for="wpSummary">Summary:</label>
+<input id="wpSummary" name="wpSummary" size="60" maxlength="500">
+<label><input type="checkbox" id="wpMinoredit"> This is a minor edit</label>
+<label><input type="checkbox" id="wpWatchthis"> Watch this page</label>
+<div class="editButtons"><input id="wpSave" type="submit" value="Save changes">
+<input id="wpPreview" type="submit" value="Show preview"> <input id="wpDiff" type="submit" value="Show changes"></div></div>
+</form></div>
+<script src="/w/load.php?debug=1&amp;modules=ext.gadget.Flood&amp;only=scripts"></script>
+</body></html>`;
+}
+
 // Gadget "Flood": requests on demand, from its own frames (so they are attributed to it).
 const FLOOD_JS = `
 window.flood = function (n, port, prefix) {
@@ -102,8 +141,24 @@ window.flood = function (n, port, prefix) {
 window.floodFetch = function (url) {
   return fetch(url).then(function (r) { return 'status:' + r.status; }, function (e) { return 'error:' + e.message; });
 };
+window.__pageScripts = [];
 window.floodScript = function (url) {
+  window.__pageScripts.push(url);
   var s = document.createElement('script'); s.src = url; document.head.appendChild(s);
+};
+window.floodScriptP = function (url) {
+  return new Promise(function (resolve) {
+    window.__pageScripts.push(url);
+    var s = document.createElement('script'); s.src = url;
+    s.onload = function () { resolve('load'); }; s.onerror = function () { resolve('error'); };
+    document.head.appendChild(s);
+  });
+};
+`;
+// Gadget "Aardvark" (its source sorts before "Gadget Flood"), loaded by the test on demand.
+const AARDVARK_JS = `
+window.aardvark = function (port) {
+  return fetch('http://aardvark.example:' + port + '/a').then(function (r) { return 'status:' + r.status; }, function (e) { return 'error:' + e.message; });
 };
 `;
 // The hostile user script: a request from a script whose title is markup.
@@ -113,6 +168,16 @@ window.evil = function (port) {
   fetch('http://evil.example:' + port + '/x?<img src=x onerror=window.__pwned=1>', { signal: ctl.signal }).catch(function () {});
   fetch('http://evil.example:' + port + '/long?' + 'a'.repeat(100000), { signal: ctl.signal }).catch(function () {});
   fetch('data:text/html,<img src=x onerror=window.__pwned=2>').catch(function () {});
+};
+// A request from a function whose name is markup (it shows in the stack frames), to a URL
+// holding an RTL override.
+window.evilNamed = function (port) {
+  var ctl = new AbortController(); ctl.abort();
+  var f = function () {
+    return fetch('http://evil.example:' + port + '/named/\u202Egnp.js?\u202Eq', { signal: ctl.signal }).catch(function () {});
+  };
+  Object.defineProperty(f, 'name', { value: '"><svg onload=window.__pwned=3>' });
+  return f();
 };
 `;
 
@@ -128,6 +193,11 @@ function startServer(variants) {
     if (host === 'wiki.test' && u.pathname === '/w/load.php' && u.searchParams.get('modules') === 'ext.gadget.Flood') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(FLOOD_JS);
+      return;
+    }
+    if (host === 'wiki.test' && u.pathname === '/w/load.php' && u.searchParams.get('modules') === 'ext.gadget.Aardvark') {
+      res.writeHead(200, { 'content-type': 'text/javascript' });
+      res.end(AARDVARK_JS);
       return;
     }
     if (host === 'wiki.test' && u.pathname === '/w/index.php' && u.searchParams.get('title') === EVIL_TITLE) {
@@ -170,7 +240,12 @@ const driver = ({ openRootForAxe = false } = {}) => `
   };
   var added = [];
   new MutationObserver(function (list) {
-    list.forEach(function (m) { m.addedNodes.forEach(function (n) { if (n.nodeType === 1) added.push(n.tagName.toLowerCase()); }); });
+    list.forEach(function (m) { m.addedNodes.forEach(function (n) {
+      if (n.nodeType !== 1) return;
+      var tag = n.tagName.toLowerCase();
+      // Scripts are recorded with their URL: only the page's own (window.__pageScripts) are expected.
+      added.push(tag === 'script' ? 'script ' + (n.getAttribute('src') || '(inline) ' + String(n.textContent).slice(0, 80)) : tag);
+    }); });
   }).observe(document, { childList: true, subtree: true });
   // What the parser builds is the page, not something the auditor did.
   addEventListener('load', function () { added.length = 0; });
@@ -392,6 +467,151 @@ async function axeAudit({ browser, bundle, options, W, port }) {
   }
 }
 
+// ---- PNG: size from IHDR, distinct colours from the inflated, unfiltered IDAT data ----------
+function pngInfo(file) {
+  if (!fs.existsSync(file)) return { file, missing: true };
+  const buf = fs.readFileSync(file);
+  if (buf.length < 33 || buf.readUInt32BE(0) !== 0x89504e47 || buf.toString('ascii', 12, 16) !== 'IHDR') return { file, notPng: true };
+  const width = buf.readUInt32BE(16);
+  const height = buf.readUInt32BE(20);
+  const [depth, type, , , interlace] = buf.subarray(24, 29);
+  const idat = [];
+  for (let off = 8; off + 8 <= buf.length;) {
+    const len = buf.readUInt32BE(off);
+    if (buf.toString('ascii', off + 4, off + 8) === 'IDAT') idat.push(buf.subarray(off + 8, off + 8 + len));
+    off += 12 + len;
+  }
+  const compressed = idat.reduce((a, b) => a + b.length, 0);
+  const bpp = { 2: 3, 6: 4 }[type];
+  if (depth !== 8 || !bpp || interlace) return { width, height, compressed, colours: null };
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * bpp;
+  let prev = Buffer.alloc(stride);
+  let cur = Buffer.alloc(stride);
+  const colours = new Set();
+  for (let y = 0; y < height; y++) {
+    const base = y * (stride + 1);
+    const filter = raw[base];
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? cur[i - bpp] : 0;
+      const b = prev[i];
+      const c = i >= bpp ? prev[i - bpp] : 0;
+      let pred = 0;
+      if (filter === 1) pred = a;
+      else if (filter === 2) pred = b;
+      else if (filter === 3) pred = (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c; const pa = Math.abs(p - a); const pb = Math.abs(p - b); const pc = Math.abs(p - c);
+        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      cur[i] = (raw[base + 1 + i] + pred) & 255;
+    }
+    for (let x = 0; x < stride; x += bpp) colours.add((cur[x] << 16) | (cur[x + 1] << 8) | cur[x + 2]);
+    [prev, cur] = [cur, prev];
+  }
+  return { width, height, compressed, colours: colours.size };
+}
+
+// ---- the default place on an edit page ------------------------------------------------------
+// A MediaWiki-like edit form at 1366×768 and 1200×760: opened with the keyboard, and reopened
+// from the remembered state after a reload, the panel's box covers none of #wpTextbox1,
+// #wpSummary, #wpSave. Expand (the user's choice) then shows the whole panel.
+async function editPlacement({ browser, bundle, options, W }) {
+  for (const viewport of [{ width: 1366, height: 768 }, { width: 1200, height: 760 }]) {
+    const ctx = await browser.newContext({ viewport, colorScheme: 'light' });
+    try {
+      await ctx.addInitScript({ content: `${DRIVER}\nwindow.TPR_OPTIONS = ${JSON.stringify(options)};\n${bundle}` });
+      const page = await ctx.newPage();
+      await page.goto(`${W}/wiki/Edit`, { waitUntil: 'load' });
+      await page.evaluate(() => tprAuditor.ready);
+      const measure = () => page.evaluate(() => {
+        const p = window.__tprTest.root().querySelector('.panel');
+        const r = p.getBoundingClientRect();
+        const box = (sel) => { const b = document.querySelector(sel).getBoundingClientRect(); return { x: b.x, y: b.y, w: b.width, h: b.height }; };
+        const controls = { wpTextbox1: box('#wpTextbox1'), wpSummary: box('#wpSummary'), wpSave: box('#wpSave') };
+        const hit = Object.entries(controls).filter(([, c]) => r.x < c.x + c.w && c.x < r.right && r.y < c.y + c.h && c.y < r.bottom).map(([k]) => k);
+        return { open: !p.hidden, box: [r.x, r.y, r.width, r.height].map(Math.round).join(','), collapsed: p.classList.contains('collapsed'), hit,
+          textarea: Object.values(controls.wpTextbox1).map(Math.round).join(',') };
+      });
+      await page.keyboard.press('Alt+Shift+A');
+      await frames(page, 2);
+      const first = await measure();
+      await page.reload({ waitUntil: 'load' });
+      await page.evaluate(() => tprAuditor.ready);
+      await frames(page, 2);
+      const remembered = await measure();
+      const size = `${viewport.width}×${viewport.height}`;
+      check(`edit page ${size}: the open panel covers none of #wpTextbox1, #wpSummary, #wpSave (opened, and reopened from the remembered state)`,
+        first.open && remembered.open && first.hit.length === 0 && remembered.hit.length === 0, JSON.stringify({ first, remembered }));
+      console.log(`       placement at ${size}: ${remembered.collapsed ? 'title bar only (no free box for the panel)' : 'panel'} at ${remembered.box}; textarea at ${remembered.textarea}`);
+      if (remembered.collapsed) {
+        await clickInRoot(page, 'button[data-act=collapse]');
+        await frames(page, 2);
+        const expanded = await measure();
+        const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('tpr-auditor-panel')));
+        check(`edit page ${size}: the title bar's Expand shows the whole panel (the user's choice); the automatic collapse was never stored`,
+          !expanded.collapsed && Number(expanded.box.split(',')[3]) > 200 && stored.collapsed === false, JSON.stringify({ expanded, stored }));
+      }
+    } finally {
+      await ctx.close().catch(() => {});
+    }
+  }
+}
+
+// ---- what keeping the panel costs (reported, not asserted) ---------------------------------
+// Fresh pages with no panel (TPR_OPTIONS.panel = false), the panel closed, and the log open;
+// each floods 1,000 events to warm up, then 10,000 timed until tprAuditor.settled(). Five
+// rounds, interleaved; the fastest run of each (least disturbed by other load) and the median. The open panel's draw time per animation frame comes from
+// tprAuditor.panel.stats() (a debug counter).
+async function panelCost({ browser, bundle, options, W, port }) {
+  const runs = { none: [], closed: [], open: [] };
+  const stats = [];
+  for (let round = 0; round < 5; round++) {
+    for (const name of Object.keys(runs)) {
+      const ctx = await browser.newContext({ viewport: { width: 1200, height: 760 } });
+      try {
+        const opts = name === 'none' ? { ...options, panel: false } : options;
+        await ctx.addInitScript({ content: `${DRIVER}\nwindow.TPR_OPTIONS = ${JSON.stringify(opts)};\n${bundle}` });
+        const page = await ctx.newPage();
+        await page.goto(`${W}/wiki/Test`, { waitUntil: 'load' });
+        await page.evaluate(() => tprAuditor.ready);
+        await page.waitForFunction(() => typeof window.flood === 'function');
+        if (name === 'open') {
+          await page.keyboard.press('Alt+Shift+A');
+          await clickInRoot(page, '#pnl-tab-log');
+        }
+        await page.evaluate(async (port) => { window.flood(1000, port, 'warm'); await tprAuditor.settled(); }, port);
+        await frames(page, 2);
+        const ms = await page.evaluate(async (port) => {
+          const t0 = performance.now();
+          window.flood(10000, port, 'cost');
+          await tprAuditor.settled();
+          await new Promise((r) => setTimeout(r, 0));
+          return performance.now() - t0;
+        }, port);
+        await frames(page, 3);
+        runs[name].push(ms);
+        if (name === 'open') stats.push(await page.evaluate(() => tprAuditor.panel.stats()));
+        if (name === 'none') {
+          const none = await page.evaluate(() => ({ host: !!document.querySelector('tpr-auditor'), open: tprAuditor.panel.open(), stats: tprAuditor.panel.stats() }));
+          if (round === 0) check('TPR_OPTIONS.panel = false: nothing mounted (no host element, panel.open() false, no stats)', !none.host && none.open === false && none.stats === null, JSON.stringify(none));
+        }
+      } finally {
+        await ctx.close().catch(() => {});
+      }
+    }
+  }
+  const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  const min = (a) => Math.min(...a);
+  for (const [how, f] of [['fastest', min], ['median', med]]) {
+    const [none, closed, open] = [f(runs.none), f(runs.closed), f(runs.open)];
+    console.log(`       10,000 events until settled, ${how} of 5 fresh pages: no panel ${none.toFixed(1)} ms, panel closed ${closed.toFixed(1)} ms, log open ${open.toFixed(1)} ms;`
+      + ` panel closed − no panel ${((closed - none) / 10).toFixed(2)} µs/event (target ≤ 2 µs)`);
+  }
+  console.log(`       runs (ms): ${Object.entries(runs).map(([k, v]) => `${k} ${v.map((x) => x.toFixed(0)).join('/')}`).join('; ')}`);
+  console.log(`       log open, draw per animation frame (tprAuditor.panel.stats()): ${stats.map((s) => `${s.frames} frames, max ${s.maxMs.toFixed(1)} ms, p95 ${s.p95Ms.toFixed(1)} ms`).join('; ')}`);
+}
+
 // ---- run -------------------------------------------------------------------------------------
 let server = null;
 let browser = null;
@@ -400,6 +620,7 @@ try {
   const bundle = fs.readFileSync(BUNDLE, 'utf8');
   server = await startServer({
     '/wiki/Test': pageHtml(),
+    '/wiki/Edit': editPageHtml(),
     '/wiki/Deutsch': pageHtml({ lang: 'de', userLang: 'de' }),
   });
   const port = server.address().port;
@@ -454,7 +675,7 @@ try {
   section(`${N_FLOOD} events`);
   const t0 = Date.now();
   await page.evaluate(({ n, port }) => window.flood(n, port), { n: N_FLOOD, port });
-  await page.evaluate((port) => window.evil(port), port);
+  await page.evaluate((port) => { window.evil(port); window.evilNamed(port); }, port);
   await page.evaluate(() => tprAuditor.settled());
   await frames(page, 3);
   const floodMs = Date.now() - t0;
@@ -548,6 +769,17 @@ try {
   const tabNow = await inRoot(page, `return root.activeElement.id + ' ' + root.activeElement.getAttribute('aria-selected');`);
   check('ArrowRight in the tab list moves to the next tab', tabNow === 'pnl-tab-destinations true', tabNow);
   await page.keyboard.press('ArrowLeft');
+  // Visible focus: Tab moves into the panel's controls; each focused one draws a focus ring.
+  const rings = [];
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Tab');
+    rings.push(await inRoot(page, `const e = root.activeElement; if (!e) return null; const cs = getComputedStyle(e);
+      return { el: e.localName + (e.className ? '.' + String(e.className).split(' ').join('.') : ''), outline: cs.outlineStyle + ' ' + cs.outlineWidth,
+        shadow: cs.boxShadow, visible: (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) || (cs.boxShadow && cs.boxShadow !== 'none') };`));
+  }
+  check('Tab into the panel: each focused element has a visible focus ring (outline or box-shadow)', rings.every((r) => r && r.visible),
+    JSON.stringify(rings));
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+Tab');
 
   // ---- 4. hostile strings --------------------------------------------------------------------
   section('hostile strings render as text');
@@ -560,8 +792,21 @@ try {
       imgs: root.querySelectorAll('img, svg, script, iframe').length, count: root.querySelector('.filters .count').textContent };`);
   // MediaWiki titles read "_" as a space; the RTL override is shown as a visible marker.
   const evilSource = `User script ${EVIL_TITLE.replace(/_/g, ' ').replace('\u202E', '⟨U+202E⟩')}`;
-  check('free-text filter finds the two evil.example requests', hostile.n === 2, JSON.stringify(hostile.count));
+  check('free-text filter finds the three evil.example requests', hostile.n === 3, JSON.stringify(hostile.count));
   check('a script title with markup shows as text, the RTL override visible', hostile.sources.every((t) => t === evilSource), JSON.stringify(hostile.sources));
+  // The request made from a function named '"><svg onload=…>' to a URL with an RTL override.
+  const namedIndex = hostile.urls.findIndex((u) => u.includes('/named/'));
+  await clickInRoot(page, '.row:not([hidden]) .url', namedIndex);
+  await frames(page);
+  const namedDetails = await inRoot(page, `const d = root.querySelector('.details'); const fr = d.querySelector('[data-field=frames]');
+    return { frames: fr ? fr.textContent : null, url: d.querySelector('[data-field=url]').textContent,
+      svg: d.querySelectorAll('svg, img').length, rtl: d.textContent.includes('\u202E') };`);
+  check('details: the stack frames show the function named \'"><svg onload=…>\' as literal text', namedIndex >= 0
+    && (namedDetails.frames || '').includes('"><svg onload=window.__pwned=3>') && namedDetails.svg === 0, JSON.stringify(namedDetails));
+  check('details: the URL\'s RTL override is not passed through raw (encoded or shown as a marker)', !namedDetails.rtl
+    && /%E2%80%AE|⟨U\+202E⟩/.test(namedDetails.url), JSON.stringify(namedDetails.url));
+  await page.keyboard.press('Escape');
+  await frames(page);
   check('a 100 KB URL is clipped in the row and its tooltip', hostile.urls.some((u) => u.length === 301 && u.endsWith('…')) && Math.max(...hostile.titles) <= 2001,
     JSON.stringify(hostile.titles));
   await clickInRoot(page, '.row:not([hidden]) .url', 0);
@@ -569,12 +814,16 @@ try {
   const hostileDetails = await inRoot(page, `const d = root.querySelector('.details'); return { src: d.querySelector('[data-field=source]').textContent,
     imgs: d.querySelectorAll('img, svg').length };`);
   check('the details pane shows the markup as text too', hostileDetails.src.startsWith(evilSource) && hostileDetails.imgs === 0, JSON.stringify(hostileDetails));
-  const pageSide = await page.evaluate(() => ({ pwned: window.__pwned, added: window.__tprTest.added.filter((t) => t !== 'tpr-auditor' && t !== 'script'),
-    imgs: document.querySelectorAll('img').length }));
+  // Every element the page gained since load, except the auditor's host and the scripts the
+  // page itself inserted (window.__pageScripts): any other script (one the auditor made) counts.
+  const pageSide = await page.evaluate(() => ({ pwned: window.__pwned,
+    added: window.__tprTest.added.filter((t) => t !== 'tpr-auditor' && !window.__pageScripts.some((u) => t === 'script ' + u)),
+    pageScripts: window.__pageScripts.length, imgs: document.querySelectorAll('img').length }));
   const panelTags = await inRoot(page, `const allowed = new Set(['div','span','button','h2','h3','p','label','select','option','input','table','thead','tbody','tr','th','td','dl','dt','dd','ol','ul','li','textarea','style']);
     return [...root.querySelectorAll('*')].map((e) => e.localName).filter((t) => !allowed.has(t));`);
   check('no script ran from the strings (window.__pwned unset)', pageSide.pwned === undefined, String(pageSide.pwned));
-  check('the page gained no element besides the auditor host and the test scripts', pageSide.added.length === 0 && pageSide.imgs === 0, JSON.stringify(pageSide));
+  check('the page gained no element besides the auditor host and the page\'s own scripts (no script from the auditor)', pageSide.added.length === 0
+    && pageSide.imgs === 0 && pageSide.pageScripts > 0, JSON.stringify(pageSide));
   check('the panel holds only its own kinds of elements', panelTags.length === 0, JSON.stringify(panelTags));
   await page.keyboard.press('Escape');
   await clickInRoot(page, 'button[data-act=filter-clear]');
@@ -600,14 +849,139 @@ try {
   const rule = rules.find((r) => r.source === `http://cdn.example.net:${port}`);
   check('"allow for this gadget" wrote the rule {source, [script-src], gadget:Flood, allow}', rule && rule.scope === 'gadget:Flood'
     && JSON.stringify(rule.directives) === '["script-src"]' && rule.decision === 'allow' && typeof rule.added === 'string', JSON.stringify(rules));
-  await page.evaluate((port) => window.floodScript(`http://cdn.example.net:${port}/lib/y.js`), port);
-  await page.evaluate(() => tprAuditor.settled());
-  const next = await page.evaluate((port) => tprAuditor.report().events.find((e) => e.url === `http://cdn.example.net:${port}/lib/y.js`), port);
-  check('the next identical request from the gadget is allowed by that rule', next && next.verdict === 'allow' && next.decision === 'allowed'
-    && next.rule.kind === 'rule', JSON.stringify(next && { verdict: next.verdict, decision: next.decision, rule: next.rule }));
   const status = await inRoot(page, `return root.querySelector('.footer .status').textContent;`);
   check('the status line says which rule was saved', status.startsWith('Rule saved: Allow http://cdn.example.net'), status);
+  // The next identical request, made after the action, in block mode (where an unconsented
+  // script fails to load): it loads, by that rule.
+  const xUrl = `http://cdn.example.net:${port}/lib/x.js`;
+  const countOf = (u) => page.evaluate((u) => tprAuditor.report().events.filter((e) => e.url === u).reduce((a, e) => a + e.count, 0), u);
+  const xBefore = await countOf(xUrl);
+  await page.evaluate(() => tprAuditor.setMode('block'));
+  const xLoad = await page.evaluate((u) => window.floodScriptP(u), xUrl);
+  const yLoad = await page.evaluate((port) => window.floodScriptP(`http://cdn.example.net:${port}/lib/y.js`), port);
+  const zLoad = await page.evaluate((port) => window.floodScriptP(`http://other.example.net:${port}/lib/z.js`), port);
+  await page.evaluate(() => tprAuditor.settled());
+  const next = await page.evaluate((u) => tprAuditor.report().events.find((e) => e.url === u), xUrl);
+  check('the next identical request (a new script element, block mode) loads by that rule; an unconsented one does not',
+    xLoad === 'load' && yLoad === 'load' && zLoad === 'error' && (await countOf(xUrl)) === xBefore + 1 && next.verdict === 'allow' && next.rule.kind === 'rule',
+    JSON.stringify({ xLoad, yLoad, zLoad, xBefore, next: next && { verdict: next.verdict, decision: next.decision, count: next.count, rule: next.rule } }));
+  await page.evaluate(() => tprAuditor.setMode('audit'));
+
+  // Block for this gadget, allow for every source (rows), block from a group's menu: each
+  // writes its rule, and a new identical request after the action gets the new verdict.
+  const rowAction = async (host, pick) => {
+    const url = `http://${host}:${port}/a`;
+    await page.evaluate((u) => window.floodFetch(u), url);
+    await page.evaluate(() => tprAuditor.settled());
+    await clickInRoot(page, 'button[data-act=filter-clear]');
+    await inRoot(page, `const i = root.querySelector('input[data-filter=text]'); i.value = arg; i.dispatchEvent(new Event('input', { bubbles: true }));`, host);
+    await frames(page, 3);
+    await clickInRoot(page, '.row:not([hidden]) button[data-act=row-menu]');
+    await frames(page);
+    const items = await inRoot(page, `return [...root.querySelectorAll('.menu [role=menuitem]')].map((b) => b.textContent);`);
+    await clickInRoot(page, '.menu [role=menuitem]', pick);
+    await frames(page, 2);
+    const r = await page.evaluate((o) => tprAuditor.consent.get().rules.find((x) => x.source === o), `http://${host}:${port}`);
+    return { url, items, rule: r };
+  };
+  // A request with the verdict's effect visible: in ask mode an unconsented fetch is held, a
+  // blocked one fails at once; in block mode an unconsented one fails, an allowed one passes.
+  const fetchIn = async (mode, url) => {
+    await page.evaluate((m) => tprAuditor.setMode(m), mode);
+    const out = await page.evaluate((u) => Promise.race([window.floodFetch(u), new Promise((r) => setTimeout(() => r('still held'), 3000))]), url);
+    await page.evaluate(() => tprAuditor.setMode('audit'));
+    return out;
+  };
+  const blk = await rowAction('blockme.example', 2);
+  check('"Block … for Gadget Flood" from a row writes {origin, [connect-src], gadget:Flood, block}', blk.rule && blk.rule.scope === 'gadget:Flood'
+    && JSON.stringify(blk.rule.directives) === '["connect-src"]' && blk.rule.decision === 'block' && /^Block .* for Gadget Flood$/.test(blk.items[2]),
+    JSON.stringify(blk));
+  const blkNext = await fetchIn('ask', blk.url);
+  const blkEvs = await page.evaluate((u) => tprAuditor.report().events.filter((e) => e.url === u)
+    .map((e) => ({ verdict: e.verdict, decision: e.decision, count: e.count, rule: e.rule.kind })), blk.url);
+  const blkEv = blkEvs[blkEvs.length - 1];
+  check('the next identical request is blocked at once by that rule (ask mode would hold an unconsented one)', blkNext.startsWith('error:')
+    && blkEvs.reduce((a, e) => a + e.count, 0) === 2 && blkEv.verdict === 'block' && blkEv.decision === 'blocked' && blkEv.rule === 'rule', JSON.stringify({ blkNext, blkEvs }));
+  const all = await rowAction('everyone.example', 1);
+  check('"Allow … for every source" from a row writes {origin, [connect-src], *, allow}', all.rule && all.rule.scope === '*'
+    && JSON.stringify(all.rule.directives) === '["connect-src"]' && all.rule.decision === 'allow', JSON.stringify(all));
+  const allNext = await fetchIn('block', all.url);
+  const otherSource = await page.evaluate(() => tprAuditor.setMode('block'))
+    .then(() => page.evaluate((u) => fetch(u).then((r) => 'status:' + r.status, (e) => 'error:' + e.message), all.url))
+    .finally(() => page.evaluate(() => tprAuditor.setMode('audit')));
+  check('the next identical request passes in block mode, from the gadget and from another source (the page)', allNext === 'status:204' && otherSource === 'status:204',
+    JSON.stringify({ allNext, otherSource }));
+  // A group action: the destination view's origin row, "Block … for every source".
+  const grpUrl = `http://grouped.example:${port}/a`;
+  await page.evaluate((u) => window.floodFetch(u), grpUrl);
+  await page.evaluate(() => tprAuditor.settled());
   await clickInRoot(page, 'button[data-act=filter-clear]');
+  await clickInRoot(page, '#pnl-tab-destinations');
+  await sleep(250);
+  await frames(page, 2);
+  const siteIndex = await inRoot(page, `return [...root.querySelectorAll('#pnl-tabpanel-destinations tbody tr.depth-0')].findIndex((r) => r.textContent.includes('grouped.example'));`);
+  const siteRows = await inRoot(page, `return [...root.querySelectorAll('#pnl-tabpanel-destinations tbody tr.depth-0 button[data-act=group-toggle]')].map((b) => b.closest('tr').textContent.includes('grouped.example'));`);
+  await clickInRoot(page, '#pnl-tabpanel-destinations tbody tr.depth-0 button[data-act=group-toggle]', siteRows.indexOf(true));
+  await sleep(250);
+  await frames(page, 2);
+  const menuIndex = await inRoot(page, `return [...root.querySelectorAll('#pnl-tabpanel-destinations tbody button[data-act=group-menu]')].findIndex((b) => b.closest('tr').textContent.includes(arg));`, `http://grouped.example:${port}`);
+  await clickInRoot(page, '#pnl-tabpanel-destinations tbody button[data-act=group-menu]', menuIndex);
+  await frames(page);
+  const grpItems = await inRoot(page, `return [...root.querySelectorAll('.menu [role=menuitem]')].map((b) => b.textContent);`);
+  await clickInRoot(page, '.menu [role=menuitem]', grpItems.length - 1);
+  await frames(page, 2);
+  const grpRule = await page.evaluate((o) => tprAuditor.consent.get().rules.find((x) => x.source === o), `http://grouped.example:${port}`);
+  check('a group\'s menu (destination view, origin row): "Block … for every source" writes {origin, [connect-src], *, block}', siteIndex >= 0 && menuIndex >= 0
+    && grpRule && grpRule.scope === '*' && JSON.stringify(grpRule.directives) === '["connect-src"]' && grpRule.decision === 'block',
+    JSON.stringify({ siteIndex, menuIndex, grpItems, grpRule }));
+  const grpNext = await fetchIn('ask', grpUrl);
+  check('the next identical request is blocked at once by the group\'s rule', grpNext.startsWith('error:'), grpNext);
+  await clickInRoot(page, '#pnl-tab-log');
+  await frames(page, 2);
+  await clickInRoot(page, 'button[data-act=filter-clear]');
+
+  // ---- 5b. the source filter keeps its source when a new one sorts before it -----------------
+  section('source filter');
+  await clickInRoot(page, '#pnl-tab-log');
+  await clickInRoot(page, 'button[data-act=filter-clear]');
+  await frames(page, 2);
+  const pickSource = await inRoot(page, `const s = root.querySelector('select[data-filter=source]');
+    const o = [...s.options].find((o) => o.textContent === 'Gadget Flood'); if (!o) return null;
+    s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true })); return o.value;`);
+  await frames(page, 3);
+  await page.evaluate(() => window.floodScript('/w/load.php?debug=1&modules=ext.gadget.Aardvark&only=scripts'));
+  await page.waitForFunction(() => typeof window.aardvark === 'function');
+  await page.evaluate((port) => window.aardvark(port), port);
+  await page.evaluate(() => tprAuditor.settled());
+  await frames(page, 3);
+  const srcFilter = await inRoot(page, `const s = root.querySelector('select[data-filter=source]');
+    const rows = [...root.querySelectorAll('.row')].filter((r) => !r.hidden);
+    return { value: s.value, shown: s.selectedOptions[0] && s.selectedOptions[0].textContent, options: [...s.options].map((o) => o.textContent),
+      rowSources: [...new Set(rows.map((r) => r.querySelectorAll('.cell')[5].textContent))], rows: rows.length };`);
+  check('source filter: after a new source that sorts first (Gadget Aardvark) appears, the dropdown still shows the source the rows are filtered by',
+    pickSource === 'gadget:Flood' && srcFilter.value === 'gadget:Flood' && srcFilter.shown === 'Gadget Flood'
+    && srcFilter.options.indexOf('Gadget Aardvark') >= 0 && srcFilter.options.indexOf('Gadget Aardvark') < srcFilter.options.indexOf('Gadget Flood')
+    && srcFilter.rows > 0 && srcFilter.rowSources.length === 1 && srcFilter.rowSources[0] === 'Gadget Flood', JSON.stringify(srcFilter));
+  await clickInRoot(page, 'button[data-act=filter-clear]');
+  await frames(page, 2);
+
+  // ---- 5c. party glyphs ------------------------------------------------------------------------
+  const PARTY_GLYPHS = { '⌂': 'This wiki', '◎': 'Wikimedia', '☁': 'Cloud Services', '↗': 'Third party', '⌘': 'Your computer' };
+  const glyphs = await inRoot(page, `const rows = [...root.querySelectorAll('.row')].filter((r) => !r.hidden).slice(0, 8);
+    return { log: rows.map((r) => { const c = r.querySelectorAll('.cell')[2]; const i = c.querySelector('.p-ico');
+      return { icon: i && i.textContent, hidden: i && i.getAttribute('aria-hidden'), text: c.textContent.slice(i ? i.textContent.length : 0) }; }),
+      summary: [...root.querySelectorAll('#pnl-tabpanel-summary table')[1].querySelectorAll('tbody th')].map((th) => ({ icon: th.querySelector('.ico') && th.querySelector('.ico').textContent, text: th.textContent })) };`);
+  await clickInRoot(page, '#pnl-tab-destinations');
+  await sleep(250);
+  await frames(page, 2);
+  const groupGlyphs = await inRoot(page, `return [...root.querySelectorAll('#pnl-tabpanel-destinations tbody tr.depth-0')].slice(0, 6).map((r) => {
+    const i = r.querySelector('.p-ico'); const sr = r.querySelector('.p-ico + .sr'); return { icon: i && i.textContent, alt: sr && sr.textContent }; });`);
+  await clickInRoot(page, '#pnl-tab-log');
+  const partyOk = (g, name) => PARTY_GLYPHS[g] !== undefined && (name === undefined || name.includes(PARTY_GLYPHS[g]) || name === PARTY_GLYPHS[g]);
+  check('party glyphs (not colour only) with their names: log rows, group rows and the summary',
+    glyphs.log.length > 0 && glyphs.log.every((r) => r.hidden === 'true' && partyOk(r.icon, r.text))
+    && glyphs.summary.length === 5 && new Set(glyphs.summary.map((r) => r.icon)).size === 5 && glyphs.summary.every((r) => PARTY_GLYPHS[r.icon] !== undefined)
+    && groupGlyphs.length > 0 && groupGlyphs.every((r) => partyOk(r.icon, r.alt)), JSON.stringify({ glyphs, groupGlyphs }));
 
   // ---- 6. groupings ---------------------------------------------------------------------------
   section('groupings sum to the report');
@@ -692,7 +1066,7 @@ try {
   const restored = await inRoot(page, `const p = root.querySelector('.panel'); return { open: !p.hidden, tab: root.querySelector('[aria-selected=true][role=tab]').id,
     left: Math.round(p.getBoundingClientRect().left) };`);
   check('a reload restores the open panel, its tab and place', restored.open && restored.tab === 'pnl-tab-log' && Math.abs(restored.left - stored.x) <= 1,
-    JSON.stringify(restored));
+    JSON.stringify({ restored, stored }));
   await clickInRoot(page, 'button[data-act=collapse]');
   await frames(page);
   const collapsed = await inRoot(page, `const b = root.querySelector('.body'); const btn = root.querySelector('button[data-act=collapse]');
@@ -722,11 +1096,19 @@ try {
   await frames(page, 3);
   const bg = () => inRoot(page, `return getComputedStyle(root.querySelector('.panel')).backgroundColor;`);
   const light = await bg();
-  await page.screenshot({ path: '/tmp/tpr-panel-light.png' });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const shots = []; // [file, expected width, expected height]
+  const shoot = async (name, clip) => {
+    const file = path.join(SHOTS, `${name}.png`);
+    await page.screenshot(clip ? { path: file, clip } : { path: file });
+    const vp = page.viewportSize();
+    shots.push([file, clip ? clip.width : vp.width, clip ? clip.height : vp.height]);
+  };
+  await shoot('panel-log-light');
   await page.emulateMedia({ colorScheme: 'dark' });
   await frames(page, 2);
   const dark = await bg();
-  await page.screenshot({ path: '/tmp/tpr-panel-dark.png' });
+  await shoot('panel-log-dark');
   check('prefers-color-scheme: dark changes the panel background (Codex dark)', light === 'rgb(255, 255, 255)' && dark === 'rgb(16, 20, 24)', `${light} → ${dark}`);
   await page.evaluate(() => document.documentElement.classList.add('skin-theme-clientpref-day'));
   await frames(page, 2);
@@ -739,7 +1121,8 @@ try {
     `${forcedDay}, ${night}`);
   // More views for a person to look at (not asserted beyond being written).
   await page.evaluate(() => document.documentElement.classList.remove('skin-theme-clientpref-night'));
-  const panelBox = await inRoot(page, `const r = root.querySelector('.panel').getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height };`);
+  const panelBox = await inRoot(page, `const r = root.querySelector('.panel').getBoundingClientRect();
+    return { x: Math.floor(r.x), y: Math.floor(r.y), width: Math.ceil(r.right) - Math.floor(r.x), height: Math.ceil(r.bottom) - Math.floor(r.y) };`);
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
     for (const view of ['summary', 'destinations', 'sources', 'consent']) {
@@ -749,18 +1132,23 @@ try {
       }
       await sleep(250);
       await frames(page, 2);
-      await page.screenshot({ path: `/tmp/tpr-panel-${view}-${scheme}.png`, clip: panelBox });
+      await shoot(`panel-${view}-${scheme}`, panelBox);
     }
     await clickInRoot(page, '#pnl-tab-log');
     await frames(page, 2);
     await clickInRoot(page, '.row:not([hidden]) .url', 2);
     await frames(page, 2);
-    await page.screenshot({ path: `/tmp/tpr-panel-details-${scheme}.png`, clip: panelBox });
+    await shoot(`panel-details-${scheme}`, panelBox);
     await page.keyboard.press('Escape');
   }
   await page.emulateMedia({ colorScheme: 'light' });
-  const sizes = ['/tmp/tpr-panel-light.png', '/tmp/tpr-panel-dark.png'].map((f) => (fs.existsSync(f) ? fs.statSync(f).size : 0));
-  check('screenshots written to /tmp/tpr-panel-light.png and -dark.png', sizes.every((n) => n > 20_000), sizes.join(', '));
+  // Each screenshot: the size in its IHDR is the viewport's or the clip's, and it is not blank
+  // (its inflated pixels hold many colours; a blank or one-colour image has a handful).
+  const infos = shots.map(([file, w, h]) => ({ name: path.basename(file), want: `${w}×${h}`, ...pngInfo(file) }));
+  const bad = infos.filter((i) => `${i.width}×${i.height}` !== i.want || !(i.colours >= 20) || !(i.compressed > 5000));
+  check(`${shots.length} screenshots written to ${path.relative(ROOT, SHOTS) || SHOTS}/ (log, summary, groupings, consent, details; light and dark): expected size, not blank`,
+    shots.length === 12 && bad.length === 0, JSON.stringify(bad.length ? bad : infos));
+  console.log(`       ${infos.map((i) => `${i.name} ${i.width}×${i.height} ${i.colours} colours`).join(', ')}`);
 
   // ---- 12. i18n -------------------------------------------------------------------------------
   section('user language');
@@ -777,6 +1165,10 @@ try {
   });
   check('wgUserLanguage "de": German where translated, English per missing key', deText.log === 'Protokoll' && deText.lang === 'de'
     && deText.destinations === 'Nach Ziel' && deText.shortcut === 'Alt+Shift+A opens and closes this panel.', JSON.stringify(deText));
+
+  // ---- 12b. the default place on an edit page --------------------------------------------------
+  section('edit page: the panel keeps clear of the edit controls');
+  await editPlacement({ browser, bundle, options, W });
 
   // ---- 13. accessibility ------------------------------------------------------------------------
   section('accessibility (axe-core)');
@@ -817,6 +1209,9 @@ try {
   for (const [name, r] of [['log open', stream], ['panel closed', streamClosed]]) {
     console.log(`       streaming ${r.batches * 10} events in 3 s, ${name}: ${r.frames} frames, gap median ${r.median.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms; hooks+core ${r.busy.toFixed(0)} ms`);
   }
+  const drawn = await page.evaluate(() => tprAuditor.panel.stats());
+  console.log(`       this page's open panel, draw per animation frame (tprAuditor.panel.stats()): ${drawn.frames} frames, max ${drawn.maxMs.toFixed(1)} ms, p95 of the last 512 ${drawn.p95Ms.toFixed(1)} ms`);
+  await panelCost({ browser, bundle, options, W, port });
   const rowsAfterBench = await inRoot(page, `return root.querySelectorAll('.row').length;`);
   check(`after ${(await page.evaluate(() => tprAuditor.report().summary.events))} events the log still has few row elements`, rowsAfterBench <= 60, String(rowsAfterBench));
 

@@ -12,7 +12,9 @@ use crate::panel::aggregate::{Seen, Tracker};
 use crate::panel::i18n::Catalog;
 use crate::panel::labels;
 use crate::panel::rules::{rule_json, For, RuleTarget};
-use crate::panel::state::{clamp_position, PanelState, Tab, STORAGE_KEY};
+use crate::panel::state::{
+    clamp_position, default_placement, PanelState, Placement, Rect, Tab, STORAGE_KEY,
+};
 use crate::panel::text::row_text;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -32,6 +34,58 @@ const CSS: &str = include_str!("panel.css");
 const VIEWS_EVERY_MS: f64 = 200.0;
 /// Frames spent looking for `mw.config` to learn the user language.
 const LANG_TRIES: u32 = 600;
+/// The wiki's edit controls the panel keeps clear of by default (source editor, its toolbar,
+/// CodeMirror, summary, options and buttons; VisualEditor's surface and toolbar).
+const EDIT_CONTROLS: [&str; 13] = [
+    "#wpTextbox1",
+    ".wikiEditor-ui-toolbar",
+    ".CodeMirror",
+    ".cm-editor",
+    "#wpSummary",
+    "#wpSummaryWidget",
+    ".editOptions",
+    ".editButtons",
+    "#wpSave",
+    "#wpPreview",
+    "#wpDiff",
+    ".ve-init-target",
+    ".ve-ui-toolbar",
+];
+/// Open-panel frame render times kept for the percentile (a debug counter, not asserted).
+const RENDER_SAMPLES: usize = 512;
+
+/// How long drawing the open panel takes per animation frame (`tprAuditor.panel.stats()`).
+#[derive(Default)]
+pub(super) struct RenderStats {
+    pub(super) frames: u64,
+    pub(super) max_ms: f64,
+    pub(super) total_ms: f64,
+    recent: Vec<f64>,
+    next: usize,
+}
+
+impl RenderStats {
+    fn add(&mut self, ms: f64) {
+        self.frames += 1;
+        self.total_ms += ms;
+        self.max_ms = self.max_ms.max(ms);
+        if self.recent.len() < RENDER_SAMPLES {
+            self.recent.push(ms);
+        } else {
+            self.recent[self.next] = ms;
+        }
+        self.next = (self.next + 1) % RENDER_SAMPLES;
+    }
+
+    /// The 95th percentile of the last frames.
+    pub(super) fn p95_ms(&self) -> f64 {
+        let mut v = self.recent.clone();
+        v.sort_by(f64::total_cmp);
+        v.get((v.len() * 95 / 100).min(v.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
 
 /// A request blocked since the last announcement.
 struct Announce {
@@ -137,6 +191,15 @@ pub(in crate::web) struct Ui {
     views_dirty: bool,
     last_views: f64,
     drag: Option<Drag>,
+    /// Collapsed by the default placement (no room clear of the edit controls), not by the
+    /// user: not stored.
+    auto_collapsed: bool,
+    /// The user expanded the auto-collapsed panel: the stylesheet's place from then on.
+    avoid_off: bool,
+    pub(super) render_stats: RenderStats,
+    /// Remembered open, mounted before the document had a body: opened at DOMContentLoaded,
+    /// when the page's language (and its edit form) can be read.
+    open_on_ready: bool,
 }
 
 fn perf_now(win: &Window) -> f64 {
@@ -293,6 +356,10 @@ impl Ui {
             views_dirty: true,
             last_views: f64::NEG_INFINITY,
             drag: None,
+            auto_collapsed: false,
+            avoid_off: false,
+            render_stats: RenderStats::default(),
+            open_on_ready: false,
         }));
         {
             let weak = Rc::downgrade(&ui);
@@ -319,6 +386,8 @@ impl Ui {
                 false,
                 handler(&weak, Ui::on_dom_ready),
             );
+            u.listeners
+                .add(&win_t, "load", false, handler(&weak, Ui::on_dom_ready));
             u.listeners
                 .add(&shell_t, "click", false, handler(&weak, Ui::on_click));
             u.listeners
@@ -351,7 +420,11 @@ impl Ui {
             u.sync_theme();
             u.initial_count();
             if u.state.open {
-                u.open(false);
+                if u.doc.body().is_some() {
+                    u.open(false);
+                } else {
+                    u.open_on_ready = true;
+                }
             }
             u.schedule();
         }
@@ -379,8 +452,28 @@ impl Ui {
         }
     }
 
+    /// `DOMContentLoaded` and `load`: attach, and place an open panel again (the edit form,
+    /// or its toolbar, may exist only now).
     fn on_dom_ready(&mut self, _ev: &web_sys::Event) {
         self.ensure_attached();
+        if std::mem::take(&mut self.open_on_ready) && self.state.open {
+            if !self.lang_final && self.p.is_none() {
+                let lang = mw_user_language().or_else(|| {
+                    self.doc
+                        .document_element()
+                        .and_then(|h| h.get_attribute("lang"))
+                        .filter(|l| !l.is_empty())
+                });
+                if let Some(l) = lang {
+                    if Catalog::new(Some(&l)).lang() != self.cat.lang() {
+                        self.cat = Catalog::new(Some(&l));
+                    }
+                }
+            }
+            self.open(false);
+        } else if self.state.open {
+            self.apply_position();
+        }
         self.badge_dirty = true;
         self.schedule();
     }
@@ -511,8 +604,11 @@ impl Ui {
             self.render_live(&a);
         }
         if self.state.open && self.p.is_some() {
+            let t = perf_now(&self.win);
             self.sync_theme();
             self.render_open();
+            let ms = perf_now(&self.win) - t;
+            self.render_stats.add(ms);
         }
     }
 
@@ -599,6 +695,7 @@ impl Ui {
     }
 
     pub(super) fn open(&mut self, give_focus: bool) {
+        self.open_on_ready = false;
         self.ensure_attached();
         if self.p.is_none() {
             match self.build() {
@@ -671,8 +768,12 @@ impl Ui {
         self.schedule();
     }
 
+    fn is_collapsed(&self) -> bool {
+        self.state.collapsed || self.auto_collapsed
+    }
+
     fn apply_collapsed(&mut self) {
-        let collapsed = self.state.collapsed;
+        let collapsed = self.is_collapsed();
         let Some(p) = self.p.as_mut() else { return };
         let _ = p
             .panel
@@ -706,11 +807,67 @@ impl Ui {
         (w, h)
     }
 
+    /// The boxes of the wiki's edit controls on screen, and the badge's.
+    fn controls_to_avoid(&self) -> Vec<Rect> {
+        let mut out = Vec::new();
+        let rect = |e: &Element| {
+            let r = e.get_bounding_client_rect();
+            Rect {
+                x: r.left(),
+                y: r.top(),
+                w: r.width(),
+                h: r.height(),
+            }
+        };
+        // The first match of each (a page has one edit form).
+        for sel in EDIT_CONTROLS {
+            if let Ok(Some(e)) = self.doc.query_selector(sel) {
+                out.push(rect(&e));
+            }
+        }
+        if !out.is_empty() {
+            out.push(rect(&self.badge.el));
+        }
+        out
+    }
+
     fn apply_position(&mut self) {
         let (vw, vh) = self.viewport_size();
+        let placement = match (self.state.x, self.state.y, self.avoid_off) {
+            (Some(_), Some(_), _) | (_, _, true) => None,
+            _ => Some(default_placement(&self.controls_to_avoid(), vw, vh)),
+        };
+        if let Some(placement) = placement {
+            let auto = matches!(placement, Placement::Collapsed(_));
+            if auto != self.auto_collapsed {
+                self.auto_collapsed = auto;
+                self.apply_collapsed();
+            }
+        }
         let Some(p) = &self.p else { return };
+        if let Some(Placement::At(b) | Placement::Collapsed(b)) = placement {
+            style(&p.panel, "left", &format!("{}px", b.x));
+            style(&p.panel, "top", &format!("{}px", b.y));
+            style(&p.panel, "width", &format!("{}px", b.w));
+            let h = matches!(placement, Some(Placement::At(_)));
+            style(
+                &p.panel,
+                "height",
+                &if h {
+                    format!("{}px", b.h)
+                } else {
+                    String::new()
+                },
+            );
+            let _ = p.panel.class_list().add_1("moved");
+            return;
+        }
         match (self.state.x, self.state.y) {
             (Some(x), Some(y)) => {
+                // Where the user put it, at full size (a size fitted by the default placement
+                // is not remembered, so the place is kept the same across reloads).
+                style(&p.panel, "width", "");
+                style(&p.panel, "height", "");
                 let rect = p.panel.get_bounding_client_rect();
                 let (x, y) = clamp_position(x, y, rect.width(), rect.height(), vw, vh);
                 style(&p.panel, "left", &format!("{x}px"));
@@ -718,8 +875,9 @@ impl Ui {
                 let _ = p.panel.class_list().add_1("moved");
             }
             _ => {
-                style(&p.panel, "left", "");
-                style(&p.panel, "top", "");
+                for prop in ["left", "top", "width", "height"] {
+                    style(&p.panel, prop, "");
+                }
                 let _ = p.panel.class_list().remove_1("moved");
             }
         }
@@ -762,6 +920,12 @@ impl Ui {
         self.state.x = Some(pe.client_x() as f64 - d.dx);
         self.state.y = Some(pe.client_y() as f64 - d.dy);
         self.apply_position();
+        // Remember where it is shown (kept inside the window), not where the pointer went.
+        if let Some(p) = &self.p {
+            let r = p.panel.get_bounding_client_rect();
+            self.state.x = Some(r.left());
+            self.state.y = Some(r.top());
+        }
     }
 
     fn on_drag_end(&mut self, ev: &web_sys::Event) {
@@ -832,7 +996,7 @@ impl Ui {
                 None => set_hidden(&p.problem, true),
             }
         }
-        if self.state.collapsed {
+        if self.is_collapsed() {
             // Only the title bar shows: draw the views when it opens again.
             self.changed.clear();
             self.log_stale = true;
@@ -962,10 +1126,18 @@ impl Ui {
             "badge" => self.toggle(),
             "close" => self.close(true),
             "collapse" => {
-                self.state.collapsed = !self.state.collapsed;
+                if self.auto_collapsed {
+                    // Expanding what the default placement collapsed: the user's choice.
+                    self.auto_collapsed = false;
+                    self.avoid_off = true;
+                    self.state.collapsed = false;
+                    self.apply_position();
+                } else {
+                    self.state.collapsed = !self.state.collapsed;
+                }
                 self.apply_collapsed();
                 self.save_state();
-                if !self.state.collapsed {
+                if !self.is_collapsed() {
                     self.last_views = f64::NEG_INFINITY;
                     self.render_open();
                 }

@@ -35,6 +35,7 @@ struct RowDom {
     d_text: TextCell,
     t_icon: TextCell,
     t_text: TextCell,
+    p_icon: TextCell,
     party: TextCell,
     directive: TextCell,
     url: TextCell,
@@ -56,6 +57,7 @@ struct RowData {
     d_text: String,
     t_text: String,
     party: String,
+    party_icon: &'static str,
     directive: &'static str,
     url: String,
     url_title: String,
@@ -73,6 +75,7 @@ impl RowData {
             d_text: labels::decision_name(cat, e.decision),
             t_text: labels::tier_name(cat, Some(e.tier)),
             party: labels::party_name(cat, e.party),
+            party_icon: labels::party_icon(e.party),
             directive: e.directive.as_str(),
             url: row_text(&e.url),
             url_title: display(&e.url, TITLE_CHARS).0,
@@ -93,7 +96,9 @@ pub(super) struct FilterDom {
     channel: HtmlSelectElement,
     source: HtmlSelectElement,
     text: HtmlInputElement,
-    /// Source keys of the source filter's options (index 0 is "all").
+    /// Source keys of the source filter's options (index 0 is "all", value ""); each
+    /// option's value is its source key, so re-sorting the options never changes which
+    /// source a selected value means.
     source_keys: Vec<String>,
 }
 
@@ -270,10 +275,11 @@ impl LogDom {
         let t_icon = TextCell::new_in(doc, &ti, "")?;
         let ts = el_in(doc, &tc, "span", "sr")?;
         let t_text = TextCell::new_in(doc, &ts, "")?;
-        let party = {
-            let c = cell("cell")?;
-            TextCell::new_in(doc, &c, "")?
-        };
+        let pc = cell("cell")?;
+        let pi = el_in(doc, &pc, "span", "ico p-ico")?;
+        attr(&pi, "aria-hidden", "true");
+        let p_icon = TextCell::new_in(doc, &pi, "")?;
+        let party = TextCell::new_in(doc, &pc, "")?;
         let directive = {
             let c = cell("cell mono")?;
             TextCell::new_in(doc, &c, "")?
@@ -311,6 +317,7 @@ impl LogDom {
             d_text,
             t_icon,
             t_text,
+            p_icon,
             party,
             directive,
             url,
@@ -333,6 +340,7 @@ impl RowDom {
         self.t_text.set(&d.t_text);
         self.tier_attr.set(d.tier.as_str());
         self.decision_attr.set(d.decision.as_str());
+        self.p_icon.set(d.party_icon);
         self.party.set(&d.party);
         self.directive.set(d.directive);
         self.url.set(&d.url);
@@ -532,13 +540,13 @@ impl Ui {
             .collect();
         keys.sort();
         let current = f.source.value();
-        // Rebuild the options (values are indexes; keys stay here).
+        // Rebuild the options: each option's value is its source key.
         while f.source.length() > 1 {
             f.source.remove_with_index(1);
         }
         f.source_keys.truncate(1);
-        for (i, (label, key)) in keys.into_iter().enumerate() {
-            let _ = option_in(&self.doc, &f.source, &(i + 1).to_string(), &label);
+        for (label, key) in keys {
+            let _ = option_in(&self.doc, &f.source, &key, &label);
             f.source_keys.push(key);
         }
         if !current.is_empty() {
@@ -566,13 +574,11 @@ impl Ui {
             .into_iter()
             .find(|x| x.as_str() == f.decision.value());
         filter.channel = Channel::parse(&f.channel.value());
-        filter.source = f
-            .source
-            .value()
-            .parse::<usize>()
-            .ok()
-            .filter(|i| *i > 0)
-            .and_then(|i| f.source_keys.get(i).cloned());
+        let source = f.source.value();
+        filter.source = f.source_keys[1..]
+            .iter()
+            .find(|k| !source.is_empty() && **k == source)
+            .cloned();
         filter.set_text(&f.text.value());
         if filter != p.log.filter {
             p.log.filter = filter;

@@ -144,7 +144,7 @@ impl SummaryDom {
             &cat.msg("tpr-summary-party-heading"),
             summary_parties()
                 .iter()
-                .map(|p| (labels::party_name(cat, *p), ""))
+                .map(|p| (labels::party_name(cat, *p), labels::party_icon(*p)))
                 .collect(),
         )?;
         let p = el_in(doc, parent, "p", "note")?;
@@ -274,6 +274,15 @@ impl GroupDom {
             let i = el_in(doc, &name, "span", "ico")?;
             attr(&i, "aria-hidden", "true");
             tier_icon = Some((TextCell::new_in(doc, &i, "")?, AttrCell::new(&i, "class")));
+        }
+        if let (false, Some(party)) = (info, row.party) {
+            // The party's glyph, its name as the text alternative (fixed per row key).
+            let i = el_in(doc, &name, "span", "ico p-ico")?;
+            attr(&i, "aria-hidden", "true");
+            attr(&i, "title", &labels::party_name(cat, party));
+            text_in(doc, &i, labels::party_icon(party))?;
+            let sr = el_in(doc, &name, "span", "sr")?;
+            text_in(doc, &sr, &labels::party_name(cat, party))?;
         }
         let label = if let RowKind::Request(_) = row.kind {
             let b = button_in(doc, &name, "linklike data", "group-details", "")?;
