@@ -454,6 +454,128 @@ fn matching_self_schemes_ports_paths_and_websockets() {
     assert_eq!(http.to(&l).rule, idx(5));
 }
 
+/// Paths are compared percent-decoded whole, the way Chromium and Firefox enforce the
+/// exported header (tests/e2e/csp-oracle.mjs): `%2F` is a slash like any other.
+#[test]
+fn paths_match_percent_decoded_like_browsers() {
+    let l = rules(json!([
+        rule(
+            "https://n.example/a%2Fb.json",
+            &["connect-src"],
+            "*",
+            "allow"
+        ),
+        rule("https://api.example/v1/", &["connect-src"], "*", "allow"),
+        rule("https://sp.example/a%20b/", &["connect-src"], "*", "allow"),
+    ]));
+    let c = |u: &'static str| Ask::new(u, Directive::ConnectSrc).to(&l).rule;
+    let none = by_default(Verdict::Ask, "third").rule;
+    assert_eq!(c("https://n.example/a%2Fb.json"), by_rule(&l, 0).rule);
+    assert_eq!(
+        c("https://n.example/a/b.json"),
+        by_rule(&l, 0).rule,
+        "%2F in the source matches a '/' in the request"
+    );
+    assert_eq!(c("https://n.example/a%2fb.json"), by_rule(&l, 0).rule);
+    assert_eq!(c("https://n.example/a/b.jsonx"), none);
+    assert_eq!(
+        c("https://api.example/v1%2Fitems.json"),
+        by_rule(&l, 1).rule,
+        "%2F in the request continues the /v1/ prefix"
+    );
+    assert_eq!(
+        c("https://api.example/v1"),
+        none,
+        "a prefix keeps its slash"
+    );
+    assert_eq!(c("https://api.example/v1%2F"), by_rule(&l, 1).rule);
+    assert_eq!(c("https://api.example/V1/x"), none, "case-sensitive");
+    assert_eq!(c("https://sp.example/a b/c"), by_rule(&l, 2).rule);
+    assert_eq!(c("https://sp.example/a%20b/c"), by_rule(&l, 2).rule);
+}
+
+/// `http://h:PORT` admits `https://h:PORT` (CSP3, Firefox, the auditor), which Chromium
+/// blocks: the exported header carries the secure twin, so both browsers admit what the
+/// auditor admits. Likewise `ws` → `wss`, and scheme-less sources with a port. Sources with a
+/// default or `*` port, or already secure, need no twin (Chromium upgrades those).
+#[test]
+fn explicit_port_upgrades_are_admitted_and_exported_with_a_secure_twin() {
+    let l = rules(json!([
+        rule("http://up.example:8080", &["script-src"], "*", "allow"),
+        rule(
+            "ws://sock.example:8081/feed/",
+            &["connect-src"],
+            "*",
+            "allow"
+        ),
+        rule("exact.example:8443", &["img-src"], "*", "allow"),
+        rule("http://plain.example", &["img-src"], "*", "allow"),
+        rule("http://any.example:*", &["img-src"], "*", "allow"),
+        rule("https://tls.example:9443", &["img-src"], "*", "allow"),
+        rule("http://blocked.example:8080", &["img-src"], "*", "block"),
+    ]));
+    let http_page = "http://wiki.example/wiki/Main_Page";
+    let at = |u: &'static str, d: Directive| Ask::new(u, d).page(http_page).to(&l).rule;
+    assert_eq!(
+        at("https://up.example:8080/js/up.js", Directive::ScriptSrc),
+        by_rule(&l, 0).rule,
+        "http source, https request on its explicit port"
+    );
+    assert_eq!(
+        at("https://up.example:8081/js/up.js", Directive::ScriptSrc),
+        by_default(Verdict::Block, "executable-third").rule,
+        "the upgrade keeps the port"
+    );
+    assert_eq!(
+        at("wss://sock.example:8081/feed/x", Directive::ConnectSrc),
+        by_rule(&l, 1).rule,
+        "ws source, wss request on its explicit port"
+    );
+    assert_eq!(
+        at("https://exact.example:8443/i.png", Directive::ImgSrc),
+        by_rule(&l, 2).rule,
+        "scheme-less on an http page, https on its port"
+    );
+    let header = l.to_csp_header();
+    let directive = |name: &str| {
+        header
+            .split("; ")
+            .find(|d| d.starts_with(name))
+            .unwrap_or_default()
+            .split(' ')
+            .skip(1)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        directive("script-src"),
+        [
+            "'self'",
+            "http://up.example:8080",
+            "https://up.example:8080"
+        ]
+    );
+    assert_eq!(
+        directive("connect-src"),
+        [
+            "'self'",
+            "ws://sock.example:8081/feed/",
+            "wss://sock.example:8081/feed/"
+        ]
+    );
+    assert_eq!(
+        directive("img-src"),
+        [
+            "'self'",
+            "exact.example:8443",
+            "http://any.example:*",
+            "http://plain.example",
+            "https://exact.example:8443",
+            "https://tls.example:9443",
+        ],
+        "no twin for default or '*' ports, secure sources, or block rules"
+    );
+}
+
 #[test]
 fn errors_are_named_with_line_and_column() {
     let doc = r#"{

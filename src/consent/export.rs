@@ -9,6 +9,7 @@ use super::{ConsentList, Defaults, DirectiveSet, Scope};
 use crate::model::Directive;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A load the auditor saw a gadget make, to fold into the declaration alongside the rules.
@@ -54,8 +55,10 @@ fn group_json(groups: &BTreeMap<String, Needs>) -> Value {
 impl ConsentList {
     /// A `Content-Security-Policy` value equivalent to the `allow` rules: every directive in
     /// model order, `'self'` first, then the sorted, deduplicated sources allowed for it.
-    /// Scopes are ignored (CSP has none) and `["*"]` rules count for every directive.
-    /// Sources are validated CSP source expressions (no whitespace, `;` or `,`), so they
+    /// Scopes are ignored (CSP has none) and `["*"]` rules count for every directive. An
+    /// `http://`/`ws://` (or scheme-less) source with an explicit port also gets its secure
+    /// twin ([`super::SourceExpr::secure_twin`]), so Chromium admits the same-port upgrade
+    /// that Firefox and the auditor admit. Sources are validated CSP source expressions (no whitespace, `;` or `,`), so they
     /// cannot break the header.
     pub fn to_csp_header(&self) -> String {
         self.to_csp_header_with(&[])
@@ -69,19 +72,25 @@ impl ConsentList {
         Directive::ALL
             .iter()
             .map(|&d| {
-                let mut sources: BTreeSet<&str> = self
+                let mut sources: BTreeSet<Cow<str>> = BTreeSet::new();
+                for r in self
                     .rules
                     .iter()
                     .filter(|r| r.decision == crate::model::Verdict::Allow)
                     .filter(|r| r.directives.covers(d))
-                    .map(|r| r.source.as_str())
-                    .filter(|s| !s.eq_ignore_ascii_case("'self'"))
-                    .collect();
+                    .filter(|r| !r.source.as_str().eq_ignore_ascii_case("'self'"))
+                {
+                    sources.insert(Cow::Borrowed(r.source.as_str()));
+                    // What Chromium would not admit of it without (see `secure_twin`).
+                    if let Some(twin) = r.source.secure_twin() {
+                        sources.insert(Cow::Owned(twin));
+                    }
+                }
                 if first_allowed {
-                    sources.extend(first_party.iter().map(String::as_str));
+                    sources.extend(first_party.iter().map(|s| Cow::Borrowed(s.as_str())));
                 }
                 let mut parts = vec![d.as_str(), "'self'"];
-                parts.extend(sources);
+                parts.extend(sources.iter().map(|s| s.as_ref()));
                 parts.join(" ")
             })
             .collect::<Vec<_>>()

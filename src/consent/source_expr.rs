@@ -91,6 +91,31 @@ impl SourceExpr {
         &self.pattern
     }
 
+    /// The secure twin the exported CSP header adds for this source, if any: for an
+    /// `http://` or `ws://` (or scheme-less) host source with an explicit port number, the
+    /// same host, port and path over `https://` / `wss://`.
+    ///
+    /// Why: CSP3 lets `http://h:8080` admit `https://h:8080` (an upgrade on the same explicit
+    /// port), and so do Firefox and this auditor's matcher, but Chromium allows an upgrade
+    /// only with a default or `*` port (or 80 to 443), and blocks it. Writing the twin into
+    /// the header makes both browsers admit exactly what the auditor admits, and nothing
+    /// more: the twin matches only the secure scheme on that port, which the source admits
+    /// already (`https` does not admit `wss`, nor `wss` `https`).
+    pub fn secure_twin(&self) -> Option<String> {
+        let Pattern::Host(h) = &self.pattern else {
+            return None;
+        };
+        if !matches!(h.port, Port::Number(_)) {
+            return None;
+        }
+        match (h.scheme.as_deref(), self.raw.find("://")) {
+            (Some("http"), Some(i)) => Some(format!("https://{}", &self.raw[i + 3..])),
+            (Some("ws"), Some(i)) => Some(format!("wss://{}", &self.raw[i + 3..])),
+            (None, _) => Some(format!("https://{}", self.raw)),
+            _ => None,
+        }
+    }
+
     /// Whether a request to `url` made on a page at `page` matches this source.
     pub fn matches(&self, url: &Url, page: &Url) -> bool {
         match &self.pattern {
@@ -227,27 +252,18 @@ fn default_port(scheme: &str) -> Option<u16> {
     }
 }
 
-/// CSP3 path-part match: segment by segment, percent-decoded, case-sensitive; a source path
-/// ending in `/` is a prefix, any other an exact path. Comparing decoded *segments* (not the
-/// decoded string) keeps `%2F` from forging a segment boundary.
+/// Path match as Chromium and Firefox enforce it (and as the exported header is enforced):
+/// both paths percent-decoded *whole*, then a source path ending in `/` is a prefix of the
+/// request's path and any other must equal it; case-sensitive, bytes compared (a decoded
+/// path need not be UTF-8). CSP3 §6.7.2.12 splits on `/` before decoding, so that `%2F` is
+/// never a segment boundary; no browser does, so `/a%2Fb` matches `/a/b` and a `/v1/`
+/// prefix admits `/v1%2Fx`. The auditor follows the browsers: its verdict is the one the
+/// exported header gets.
 fn path_matches(source: &str, url_path: &str) -> bool {
-    let source = source.strip_prefix('/').unwrap_or(source);
-    let url_path = url_path.strip_prefix('/').unwrap_or(url_path);
-    let mut wanted: Vec<&str> = source.split('/').collect();
-    let prefix = source.is_empty() || source.ends_with('/');
-    let got: Vec<&str> = url_path.split('/').collect();
-    // CSP3 §6.7.2.12 counts the source's pieces before dropping the empty one after its
-    // trailing '/', so `/v1/` does not match `/v1`.
-    if wanted.len() > got.len() || (!prefix && wanted.len() != got.len()) {
-        return false;
-    }
-    if prefix {
-        wanted.pop();
-    }
-    wanted
-        .iter()
-        .zip(&got)
-        .all(|(a, b)| percent_decode_str(a).eq(percent_decode_str(b)))
+    // No allocation: this runs on the request path for every rule with a path.
+    let prefix = percent_decode_str(source).last() == Some(b'/');
+    let mut got = percent_decode_str(url_path);
+    percent_decode_str(source).all(|b| got.next() == Some(b)) && (prefix || got.next().is_none())
 }
 
 fn parse_pattern(raw: &str) -> Result<Pattern, String> {
@@ -538,7 +554,15 @@ mod tests {
         assert!(!m("https://a.org/lib.js", "https://a.org/lib.js/more"));
         assert!(!m("https://a.org/Lib.js", "https://a.org/lib.js"));
         assert!(m("https://a.org/a%20b", "https://a.org/a b"));
-        assert!(!m("https://a.org/a/b", "https://a.org/a%2Fb"));
+        // Decoded whole, as browsers do: %2F is a slash like any other.
+        assert!(m("https://a.org/a/b", "https://a.org/a%2Fb"));
+        assert!(m("https://a.org/a%2Fb", "https://a.org/a/b"));
+        assert!(m("https://a.org/v1/", "https://a.org/v1%2Fx"));
+        assert!(
+            m("https://a.org/v1%2F", "https://a.org/v1/x"),
+            "a decoded '/' ends a prefix"
+        );
+        assert!(!m("https://a.org/v1%2F", "https://a.org/v1"));
         // '*' and 'self'.
         assert!(m("*", "wss://x.example/"));
         assert!(!m("*", "ftp://x.example/"));
