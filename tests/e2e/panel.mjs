@@ -353,6 +353,25 @@ async function demoPage() {
     check('demo: "allow for this source" from the row writes the rule and the verdict becomes allow', r && r.scope === 'user-script:MediaWiki:Gadget-HotCat.js'
       && JSON.stringify(r.directives) === '["connect-src"]' && r.decision === 'allow' && after.ev.verdict === 'allow' && after.ev.rule.kind === 'rule',
       JSON.stringify({ r, verdict: after.ev && after.ev.verdict }));
+    // The next identical request, made after the action: HotCat runs again (its script inserted
+    // anew) in block mode, where an unconsented request is blocked: this one is allowed.
+    const hotcatCount = () => page.evaluate((u) => tprAuditor.report().events.filter((e) => e.url === u)
+      .map((e) => ({ count: e.count, verdict: e.verdict, decision: e.decision })), hotcatUrl);
+    const hcBefore = (await hotcatCount()).reduce((a, e) => a + e.count, 0);
+    await page.evaluate(() => tprAuditor.setMode('block'));
+    await page.evaluate(() => new Promise((resolve) => {
+      const sc = document.createElement('script');
+      sc.src = '/w/index.php?title=MediaWiki:Gadget-HotCat.js&action=raw&ctype=text/javascript';
+      sc.onload = resolve; sc.onerror = resolve; document.head.appendChild(sc);
+    }));
+    await waitFor(async () => (await hotcatCount()).reduce((a, e) => a + e.count, 0) > hcBefore, 5000);
+    await page.evaluate(() => tprAuditor.settled());
+    const hcAfter = await hotcatCount();
+    const hcLog = await page.evaluate((u) => window.demoLog.filter((e) => e.url === u).map((e) => e.ok), hotcatUrl);
+    await page.evaluate(() => tprAuditor.setMode('audit'));
+    check('demo: the next identical request from HotCat (run again, block mode) is allowed by that rule and goes out',
+      hcAfter.reduce((a, e) => a + e.count, 0) === hcBefore + 1 && hcAfter[hcAfter.length - 1].verdict === 'allow'
+      && hcLog.length === 2 && hcLog[1] === true, JSON.stringify({ hcBefore, hcAfter, hcLog }));
   } finally {
     if (demoBrowser) await demoBrowser.close().catch(() => {});
     try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
