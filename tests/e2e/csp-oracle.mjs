@@ -123,11 +123,6 @@ const OPTIONAL_RULES = {
   dotsource: ['http://dot.o.test.:@2', ['img-src']],
 };
 
-const PCT2F = 'CSP3 path-part match and the auditor compare percent-decoded path *segments*, so %2F is never ' +
-  'a segment boundary; Chromium and Firefox decode the whole path first (the auditor is stricter)';
-const EXPLICIT_PORT_UPGRADE = 'Chromium allows a scheme upgrade (http->https, ws->wss) only with a default, `*` or 80->443 ' +
-  'port; CSP3 and Firefox (and the auditor) also on the same explicit port';
-
 // The requests. url uses @1/@2/@3 for the ports (and @80 for port 80, which URLs drop);
 // `why` says what the case exercises; opts: needs (tls, p80, p443: skipped without them),
 // rule (the optional rule it needs), divergence / split (see the head of the file).
@@ -193,12 +188,10 @@ const CASES = [
   ['websocket', 'ws://exact.j.test:@3/ws', 'scheme-less source on an http page, ws request'],
   ['fetch', 'http://sock.k.test:@2/poll.json', 'ws source, http request'],
   ['fetch', 'http://n.test:@2/a%2Fb.json', 'exact path with %2F'],
-  ['fetch', 'http://n.test:@2/a/b.json', '%2F in the source is not a segment boundary',
-    { divergence: PCT2F }],
+  ['fetch', 'http://n.test:@2/a/b.json', '%2F in the source matches a / (paths compared decoded)'],
   ['fetch', 'http://one.g.test:@2/any.json', '["*"] wildcard rule'],
   ['fetch', `http://${PAGE_HOST}:@1/self.json`, "'self'"],
-  ['fetch', 'http://api.e.test:@2/v1%2Fitems.json', '%2F does not open the prefix',
-    { divergence: PCT2F }],
+  ['fetch', 'http://api.e.test:@2/v1%2Fitems.json', '%2F in the request continues the prefix (decoded)'],
   ['websocket', 'ws://wsonly.l.test:@3/ws', 'http source, ws request'],
   ['websocket', 'ws://sock.k.test:@2/ws', 'ws source, ws request'],
   ['websocket', 'ws://sock.k.test:@3/ws', 'ws source, wrong port'],
@@ -232,8 +225,9 @@ const CASES = [
   // --- TLS (same ports, the server tells TLS from plain http by the first byte)
   ['img', 'https://any.r.test:@2/img/tls.png', 'https: scheme-only source', { needs: 'tls' }],
   ['img', 'https://secure.i.test:@2/img/tls.png', 'https source, https request', { needs: 'tls' }],
-  ['script', 'https://up.p.test:@2/js/up.js', 'http source, https request (upgrade, same port)',
-    { needs: 'tls', split: { chromium: 'block', firefox: 'allow', why: EXPLICIT_PORT_UPGRADE } }],
+  // Chromium admits an upgrade on the same explicit port only through the secure twin the
+  // export writes next to an http:/ws: source with a port (SourceExpr::secure_twin).
+  ['script', 'https://up.p.test:@2/js/up.js', 'http source, https request (upgrade, same port)', { needs: 'tls' }],
   ['script', 'http://up.p.test:@2/js/plain.js', 'http source, http request'],
   ['script', 'https://up.p.test:@3/js/up3.js', 'upgrade, wrong port', { needs: 'tls' }],
   ['fetch', 'https://sec.s.test:@3/x.json', 'https source, https request', { needs: 'tls' }],
@@ -242,8 +236,8 @@ const CASES = [
   ['websocket', 'wss://wss.t.test:@2/ws', 'wss source, wss request', { needs: 'tls' }],
   ['websocket', 'ws://wss.t.test:@2/ws', 'wss source, ws request (downgrade)'],
   ['fetch', 'https://wss.t.test:@2/x.json', 'wss source, https request', { needs: 'tls' }],
-  ['websocket', 'wss://sock.k.test:@2/ws', 'ws source, wss request (upgrade, same port)',
-    { needs: 'tls', split: { chromium: 'block', firefox: 'allow', why: EXPLICIT_PORT_UPGRADE } }],
+  ['websocket', 'wss://sock.k.test:@2/ws', 'ws source, wss request (upgrade, same port)', { needs: 'tls' }],
+  ['fetch', 'https://exact.j.test:@3/tls.json', 'scheme-less source with a port, https request (upgrade)', { needs: 'tls' }],
   ['fetch', `https://${PAGE_HOST}:@1/self-tls.json`, "'self' admits https on the page's host and port", { needs: 'tls' }],
   ['websocket', `wss://${PAGE_HOST}:@1/ws`, "'self' admits wss on the page's host and port", { needs: 'tls' }],
   ['fetch', `https://${PAGE_HOST}:@2/self-tls2.json`, "'self', https on another port", { needs: 'tls' }],
