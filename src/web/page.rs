@@ -832,6 +832,11 @@ impl PanelHost for Host {
         })
     }
 
+    fn stored_consent(&self) -> Option<String> {
+        self.shared()
+            .and_then(|s| s.try_borrow().ok().and_then(|st| st.stored_text.clone()))
+    }
+
     fn wiki_csp(&self) -> Option<String> {
         // The extension's prelude (extension/page/prelude.js) defines a read-only, frozen
         // `extension` object on the API whose `pageCsp()` is the header the background saw;

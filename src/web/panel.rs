@@ -41,6 +41,11 @@ pub trait PanelHost {
     fn export(&self, format: &str) -> Result<String, String>;
     /// Why the stored consent could not be used, if it could not (corrupted storage).
     fn consent_problem(&self) -> Option<String>;
+    /// The stored consent text as found (the broken text, when there is a problem), for the
+    /// problem box's "edit the text".
+    fn stored_consent(&self) -> Option<String> {
+        None
+    }
     /// The wiki's own `Content-Security-Policy` header for this page, when the packaging
     /// knows it (the extension's background captures it); shown as text in the consent tab.
     fn wiki_csp(&self) -> Option<String> {

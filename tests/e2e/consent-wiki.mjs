@@ -212,32 +212,41 @@ async function axText(page) {
     return '';
   }
 }
-/** Clicks the auditor's badge inside its closed shadow root (CDP pierces it); true if found. */
-async function openPanel(page) {
+/** Calls `fn` (a function declaration, `this` = the element) on the first element with
+ *  attribute `name` = `value`, inside the auditor's closed shadow root too (CDP pierces it).
+ *  Resolves to `{ found, value }` (the function's result, by value). */
+async function onPanelElement(page, name, value, fn) {
   const cdp = await page.context().newCDPSession(page);
   try {
     const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
     const find = (n) => {
       const a = n.attributes || [];
-      for (let i = 0; i + 1 < a.length; i += 2) if (a[i] === 'data-act' && a[i + 1] === 'badge') return n;
+      for (let i = 0; i + 1 < a.length; i += 2) if (a[i] === name && a[i + 1] === value) return n;
       for (const c of [...(n.children || []), ...(n.shadowRoots || [])]) {
         const f = find(c);
         if (f) return f;
       }
       return null;
     };
-    const badge = find(root);
-    if (!badge) return false;
-    const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: badge.backendNodeId });
-    await cdp.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: 'function () { this.click(); }' });
-    await sleep(500); // the panel draws on an animation frame
-    return true;
+    const node = find(root);
+    if (!node) return { found: false };
+    const { object } = await cdp.send('DOM.resolveNode', { backendNodeId: node.backendNodeId });
+    const { result } = await cdp.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: fn, returnByValue: true });
+    return { found: true, value: result && result.value };
   } catch (e) {
-    return false;
+    return { found: false, error: String(e) };
   } finally {
     await cdp.detach().catch(() => {});
   }
 }
+/** Clicks the panel's `[data-act=ACT]` button; true if found. */
+async function clickPanel(page, act) {
+  const { found } = await onPanelElement(page, 'data-act', act, 'function () { this.click(); }');
+  if (found) await sleep(500); // the panel draws on an animation frame
+  return found;
+}
+/** Clicks the auditor's badge inside its closed shadow root; true if found. */
+const openPanel = (page) => clickPanel(page, 'badge');
 async function fakeLog(clear = false) {
   return (await fetch(`${FAKE}/__log${clear ? '?clear=1' : ''}`)).json();
 }
@@ -592,13 +601,41 @@ try {
       check('item 9: the panel opens from its badge', opened, 'no [data-act=badge] button in the <tpr-auditor> shadow root');
       check(`item 9: the panel shows the recovery message ("${prefix} ...")`, ax.includes(prefix),
         `accessibility tree: ${short(ax.replace(/\s+/g, ' '))}`);
+      // Its two actions. "Edit the text": the broken text in the consent tab's import box.
+      for (const key of ['tpr-consent-problem-restore', 'tpr-consent-problem-edit']) {
+        check(`item 9: the recovery message offers "${en[key]}"`, !!en[key] && ax.includes(en[key]),
+          `accessibility tree: ${short(ax.replace(/\s+/g, ' '))}`);
+      }
+      check('item 9: "edit the text" clicked', await clickPanel(page, 'consent-edit'));
+      const box = await onPanelElement(page, 'id', 'pnl-import-in', 'function () { return this.value; }');
+      check('item 9: the import box holds the broken text', box.value === broken, short(box));
+      const tab = await onPanelElement(page, 'id', 'pnl-import-in',
+        'function () { var p = this.closest("[role=tabpanel]"); return !!p && !p.hidden; }');
+      check('item 9: the consent tab is shown', tab.value === true, short(tab));
+      // "Restore the defaults": the default list is in use and written over the broken text.
+      check('item 9: "restore the defaults" clicked', await clickPanel(page, 'consent-restore'));
+      const after = await page.evaluate(() => ({
+        problem: window.tprAuditor.consent.problem(),
+        consent: window.tprAuditor.consent.get(),
+      }));
+      check('item 9: after restoring, no consent problem and the default list (no rules)',
+        after.problem === null && Array.isArray(after.consent.rules) && after.consent.rules.length === 0, short(after));
+      const restored = await until(async () => {
+        const o = await readOptions(admin);
+        const doc = parseOr(o[KEY]);
+        return doc && Array.isArray(doc.rules) && doc.rules.length === 0 ? o : null;
+      }, 6000);
+      check('item 9: the restored defaults reach the wiki', !!restored, short(restored && restored[KEY]));
+      check('item 9: restoring kept the broken text in userjs-tpr-auditor-broken',
+        !!restored && restored[BROKEN_KEY] === broken, short(restored && restored[BROKEN_KEY]));
+      check('item 9: the recovery message is gone', !(await axText(page)).includes(prefix));
     }
     // A new list written over it: the broken text moves to userjs-tpr-auditor-broken first.
     const r = imgRule(`after-broken-${Date.now().toString(36)}.example.org`);
     await page.evaluate((doc) => window.tprAuditor.consent.set(doc), { version: 1, mode: 'ask', rules: [r] });
     const opts = await until(async () => {
       const o = await readOptions(admin);
-      return o[KEY] !== broken ? o : null;
+      return hasRule(parseOr(o[KEY]), r.source) ? o : null;
     }, 6000);
     check('item 9: a new list replaces it on the wiki', !!opts && hasRule(parseOr(opts[KEY]), r.source), short(opts && opts[KEY]));
     check('item 9: the broken text is kept in userjs-tpr-auditor-broken', !!opts && opts[BROKEN_KEY] === broken,

@@ -1189,12 +1189,47 @@ impl Ui {
                 }
             }
             "import" => self.import(),
+            "consent-restore" => self.restore_defaults(),
+            "consent-edit" => self.edit_stored(),
             "filter-clear" => self.clear_filters(),
             _ => {}
         }
     }
 
     // --- consent actions ----------------------------------------------------------------
+
+    /// The problem box's "restore the defaults": the default list replaces the broken one
+    /// (saved; the broken text was copied aside by the store before the write).
+    fn restore_defaults(&mut self) {
+        let json = crate::consent::ConsentList::default().to_json();
+        let msg = match self.host.import(&json) {
+            Ok(()) => self.cat.msg("tpr-consent-restored"),
+            Err(errors) => {
+                let reason = errors
+                    .iter()
+                    .map(|e| e.kind.to_string())
+                    .collect::<Vec<_>>();
+                self.cat
+                    .fmt("tpr-action-failed", &[&row_text(&reason.join("; "))])
+            }
+        };
+        self.status(&msg);
+        self.views_dirty = true;
+        self.schedule();
+    }
+
+    /// The problem box's "edit the text": the stored text goes into the consent tab's import
+    /// box, which shows every error with its position when imported.
+    fn edit_stored(&mut self) {
+        let text = self.host.stored_consent().unwrap_or_default();
+        if let Some(p) = self.p.as_ref() {
+            p.consent.input.set_value(&text);
+        }
+        self.show_tab(Tab::Consent, false);
+        if let Some(p) = self.p.as_ref() {
+            focus(&p.consent.input);
+        }
+    }
 
     /// Writes the rule of an action; says what happened in the status line.
     fn apply_rule(&mut self, target: &RuleTarget, decision: Verdict, who: For) {
@@ -1517,6 +1552,12 @@ impl Ui {
         let problem = el_in(&doc, &body, "div", "problem")?;
         attr(&problem, "role", "alert");
         let problem_text = TextCell::new_in(&doc, &problem, "")?;
+        // SPEC §7 recovery: start again from the defaults, or fix the kept text by hand.
+        let bar = el_in(&doc, &problem, "div", "actions")?;
+        let restore = cat.msg("tpr-consent-problem-restore");
+        button_in(&doc, &bar, "destructive", "consent-restore", &restore)?;
+        let edit = cat.msg("tpr-consent-problem-edit");
+        button_in(&doc, &bar, "progressive", "consent-edit", &edit)?;
         set_hidden(&problem, true);
 
         let tablist = el_in(&doc, &body, "div", "tabs")?;

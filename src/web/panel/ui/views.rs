@@ -405,7 +405,8 @@ pub(super) struct ConsentDom {
     wiki_csp: TextCell,
     output: HtmlTextAreaElement,
     status: TextCell,
-    input: HtmlTextAreaElement,
+    /// The import box (the problem box's "edit the text" fills it).
+    pub(super) input: HtmlTextAreaElement,
     errors: Element,
     import_status: TextCell,
 }
