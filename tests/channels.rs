@@ -348,3 +348,170 @@ async fn events_are_dispatched_to_the_page() {
     assert!(seen.length() >= 1);
     assert_eq!(seen.get(0).as_string().as_deref(), Some("fetch"));
 }
+
+// --- The other triggers of SPEC §4's rows ---------------------------------------------------
+
+#[wasm_bindgen_test]
+async fn constructed_stylesheet_replace_sync() {
+    let id = unique("cssom");
+    run(&format!(
+        "var sh = new CSSStyleSheet(); sh.replaceSync('body {{ background-image: url({DEAD}/{id}.png); }}'); document.adoptedStyleSheets = document.adoptedStyleSheets.concat([sh]);"
+    ));
+    expect_one(&id, "css-url", "img-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn insert_rule_into_a_page_stylesheet() {
+    let id = unique("insertrule");
+    run(&format!(
+        "var st = document.createElement('style'); document.head.appendChild(st); st.sheet.insertRule('body {{ background-image: url({DEAD}/{id}.png); }}', 0);"
+    ));
+    expect_one(&id, "css-url", "img-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn image_srcset() {
+    let id = unique("srcset");
+    run(&format!(
+        "var i = document.createElement('img'); i.srcset = '{DEAD}/{id}.png 1x'; document.body.appendChild(i);"
+    ));
+    expect_one(&id, "img", "img-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn picture_source_srcset() {
+    let id = unique("picture");
+    run(&format!(
+        "var p = document.createElement('picture'); var s = document.createElement('source'); s.srcset = '{DEAD}/{id}.webp'; p.appendChild(s); p.appendChild(document.createElement('img')); document.body.appendChild(p);"
+    ));
+    expect_one(&id, "img", "img-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn svg_image_href() {
+    let id = unique("svgimage");
+    run(&format!(
+        "var NS = 'http://www.w3.org/2000/svg'; var svg = document.createElementNS(NS, 'svg'); var im = document.createElementNS(NS, 'image'); im.setAttribute('href', '{DEAD}/{id}.png'); svg.appendChild(im); document.body.appendChild(svg);"
+    ));
+    expect_one(&id, "img", "img-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn inline_style_background() {
+    let id = unique("styleattr");
+    run(&format!(
+        "var d = document.createElement('div'); d.setAttribute('style', 'background-image: url({DEAD}/{id}.png)'); d.textContent = 'x'; document.body.appendChild(d);"
+    ));
+    let e = events_for(&id).await;
+    assert_eq!(e.len(), 1, "one event");
+    assert_eq!(s(&e[0], "directive"), "img-src");
+}
+
+#[wasm_bindgen_test]
+async fn video_poster() {
+    let id = unique("poster");
+    run(&format!(
+        "var v = document.createElement('video'); v.poster = '{DEAD}/{id}.jpg'; document.body.appendChild(v);"
+    ));
+    expect_one(&id, "media", "media-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn media_source_element() {
+    let id = unique("source");
+    run(&format!(
+        "var v = document.createElement('video'); var s = document.createElement('source'); s.src = '{DEAD}/{id}.webm'; v.appendChild(s); v.onerror = function () {{}}; document.body.appendChild(v);"
+    ));
+    expect_one(&id, "media", "media-src", "local").await;
+}
+
+/// What a `srcdoc` document will load is observed when the page sets `srcdoc` (the markup is
+/// read like `innerHTML`'s), so it is attributed to the caller; in Chromium the frame's own
+/// catch-all sighting merges into that event.
+#[wasm_bindgen_test]
+async fn srcdoc_content_loads() {
+    let id = unique("srcdoc");
+    run(&format!(
+        "var f = document.createElement('iframe'); f.srcdoc = '<img src=\"{DEAD}/{id}.png\">'; document.body.appendChild(f);"
+    ));
+    let e = expect_one(&id, "img", "img-src", "local").await;
+    assert_eq!(s(&e, "path"), "srcdoc");
+}
+
+#[wasm_bindgen_test]
+async fn srcdoc_by_set_attribute() {
+    let id = unique("srcdocattr");
+    run(&format!(
+        "var f = document.createElement('iframe'); document.body.appendChild(f); f.setAttribute('srcdoc', '<script src=\"{DEAD}/{id}.js\"></script>');"
+    ));
+    let e = expect_one(&id, "script", "script-src", "local").await;
+    assert_eq!(s(&e, "path"), "srcdoc");
+}
+
+#[wasm_bindgen_test]
+async fn embed_element() {
+    let id = unique("embed");
+    run(&format!(
+        "var e = document.createElement('embed'); e.src = '{DEAD}/{id}.swf'; document.body.appendChild(e);"
+    ));
+    expect_one(&id, "object", "object-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn modulepreload_link() {
+    let id = unique("modulepreload");
+    run(&format!(
+        "var l = document.createElement('link'); l.rel = 'modulepreload'; l.href = '{DEAD}/{id}.mjs'; document.head.appendChild(l);"
+    ));
+    expect_one(&id, "preload", "script-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn shared_worker() {
+    let id = unique("sharedworker");
+    let origin = origin();
+    run(&format!(
+        "try {{ var w = new SharedWorker('{origin}/{id}.js'); w.onerror = function (e) {{ e.preventDefault(); }}; }} catch (e) {{}}"
+    ));
+    expect_one(&id, "worker", "worker-src", "local").await;
+}
+
+#[wasm_bindgen_test]
+async fn insert_adjacent_html_image() {
+    let id = unique("adjacent");
+    run(&format!(
+        "document.body.insertAdjacentHTML('beforeend', '<img src=\"{DEAD}/{id}.png\">');"
+    ));
+    expect_one(&id, "img", "img-src", "local").await;
+}
+
+/// A frame's catch-all sighting is on the frame's own clock: made more than the merge window
+/// after the page started, it must still merge with the hook's event (one event, not two).
+#[wasm_bindgen_test]
+async fn late_frame_sightings_merge_with_the_hook() {
+    let perf = get(&window(), "performance");
+    let now: Function = get(&perf, "now").unchecked_into();
+    while now
+        .call0(&perf)
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0)
+        < 6_000.0
+    {
+        sleep(200).await;
+    }
+    let id = unique("lateframe");
+    let origin = origin();
+    run(&format!(
+        "var f = document.createElement('iframe'); document.body.appendChild(f); f.contentWindow.fetch('{origin}/{id}').catch(function () {{}});"
+    ));
+    let e = expect_one(&id, "fetch", "connect-src", "local").await;
+    let observed: Vec<String> = js_sys::Array::from(&get(&e, "observedBy"))
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    assert!(
+        observed.iter().any(|o| o == "performance"),
+        "the frame's resource entry merged in: {observed:?}"
+    );
+}

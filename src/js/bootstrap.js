@@ -1726,7 +1726,7 @@
             return r;
           }
           if (lname === 'srcdoc' && elLocalName(el) === 'iframe') {
-            const r = nat();
+            const r = srcdocSink(value, h, function (html) { return html === null ? nat() : apply(orig, el, [name, html]); });
             try { if (nodeIsConnected(el)) hookFrameElement(el); } catch (e) { internalError('setAttribute:srcdoc', e); }
             return r;
           }
@@ -2091,9 +2091,34 @@
     return r;
   }
 
+  /**
+   * `srcdoc` markup: its loads happen in the frame's new document, built by the parser where
+   * no hook runs (and in Firefox no catch-all of ours sees them), so they are observed here,
+   * against the caller's stack, as markup whose scripts run. A load that is blocked or waits
+   * for an answer is left out of the document (the iframe's own realm cannot hold it); setting
+   * `srcdoc` again after the answer builds it with the load.
+   */
+  function srcdocSink(value, skipFn, run) {
+    return markupSink(value, true, 'srcdoc', skipFn, null, run, function () { return []; });
+  }
+
   function installMarkup(R) {
     const W = R.W;
     const ElementP = W.Element.prototype;
+    if (W.HTMLIFrameElement && getOwnPropertyDescriptor(W.HTMLIFrameElement.prototype, 'srcdoc')) {
+      replaceAccessor(W.HTMLIFrameElement.prototype, 'srcdoc', function (origSet) {
+        const h = {
+          set(v) {
+            const el = this;
+            const args = arguments;
+            const r = srcdocSink(v, h, function (html) { return apply(origSet, el, html === null ? args : [html]); });
+            try { if (nodeIsConnected(el)) hookFrameElement(el); } catch (e) { internalError('srcdoc', e); }
+            return r;
+          },
+        }.set;
+        return h;
+      });
+    }
     replaceAccessor(ElementP, 'innerHTML', function (origSet) {
       const h = {
         set(v) {
@@ -2729,6 +2754,13 @@
   function installCatchAlls(R) {
     const W = R.W;
     const realm = R.realm;
+    // A frame's resource entries count from the frame's own time origin: moved onto the top
+    // page's clock so they merge with the hook's sighting of the same request.
+    let clockOffset = 0;
+    try {
+      const o = W.performance.timeOrigin - perf.timeOrigin;
+      if (o === o && o !== Infinity && o !== -Infinity) clockOffset = o;
+    } catch (e) { /* no timeOrigin: same clock assumed */ }
     if (W.PerformanceObserver) {
       const onEntries = function (list) {
         try {
@@ -2744,7 +2776,7 @@
             }
             const obs = makeObs(INITIATOR_CHANNEL[e.initiatorType] || 'other', e.name, realm, 'performance', null);
             obs.observedBy = 'performance';
-            obs.t = e.startTime;
+            obs.t = e.startTime + clockOffset;
             obs.enforceable = false;
             obs.canHold = false;
             obs.method = null;
