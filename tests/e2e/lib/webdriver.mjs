@@ -52,12 +52,14 @@ function readWebdriverJson() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Capabilities for a headless session of `name` ('chromium' or 'firefox'). */
-export function capabilities(name, { args = [], prefs = {}, binary, acceptInsecureCerts = false } = {}) {
+/** Capabilities for a headless session of `name` ('chromium' or 'firefox'); `extra` adds
+ *  top-level capabilities (e.g. `{ webSocketUrl: true }` for a WebDriver BiDi connection). */
+export function capabilities(name, { args = [], prefs = {}, binary, acceptInsecureCerts = false, extra = {} } = {}) {
   const base = readWebdriverJson();
   if (name === 'chromium') {
     const chrome = base['goog:chromeOptions'] || {};
     return {
+      ...extra,
       browserName: 'chrome',
       acceptInsecureCerts,
       'goog:chromeOptions': {
@@ -71,6 +73,7 @@ export function capabilities(name, { args = [], prefs = {}, binary, acceptInsecu
   if (name === 'firefox') {
     const moz = base['moz:firefoxOptions'] || {};
     return {
+      ...extra,
       browserName: 'firefox',
       acceptInsecureCerts,
       'moz:firefoxOptions': {
@@ -194,7 +197,7 @@ function stopDriver(proc) {
 
 /**
  * Spawns the driver of `name` on a free port and opens a headless session.
- * opts: {args, prefs, binary, acceptInsecureCerts, verbose, driverArgs} — args/prefs are added
+ * opts: {args, prefs, binary, acceptInsecureCerts, extra, verbose, driverArgs} — args/prefs are added
  * to webdriver.json's; driverArgs go to the driver itself (e.g. geckodriver's
  * --allow-system-access, which Marionette's chrome context needs).
  */
