@@ -40,6 +40,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { driver as panelDriver, frames, waitFor, inRoot, clickInRoot } from './lib/panel-driver.mjs';
 import {
   HARNESS_DIR, STATE_DIR, readConfig, loadPlaywright, chromiumArgs, apiLogin, waitForProbes,
   waitForModuleStore, matches,
@@ -410,6 +411,85 @@ try {
     const others = probes.filter((p) => !anonProbes.includes(p));
     const leaked = others.filter((p) => report.events.some((e) => matches(p, e.url)) || anonTab.net.entries.some((e) => matches(p, e.url)));
     check('[logged-out] no opt-in gadget or user script request, no event for one', !leaked.length, leaked.map((p) => p.id).join(', '));
+  }
+
+  // --- the panel on the wiki (issue 3/7 item 8) ---
+  // A fresh logged-in page whose closed panel root the test driver keeps (test code running
+  // before the auditor: tests/e2e/lib/panel-driver.mjs). The panel must list exactly the
+  // report's events, its groupings must add up to it, the details of a gadget's request must
+  // name the gadget and the rule, and "allow for this source" from a row must decide the
+  // gadget's next identical request in block mode.
+  section('panel');
+  {
+    const pctx = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    await apiLogin(pctx, env);
+    await pctx.addInitScript({ content: panelDriver() });
+    const ptab = await openPage(pctx);
+    const { page } = ptab;
+    try {
+      await page.goto(main);
+      await waitForProbes(page, ptab.net, probes, 20000);
+      await page.evaluate(async () => { await window.tprAuditor.ready; await window.tprAuditor.settled(); });
+      await page.keyboard.press('Alt+Shift+A');
+      await waitFor(() => inRoot(page, `const p = root.querySelector('.panel'); return !!p && !p.hidden;`), 5000);
+      await clickInRoot(page, '#pnl-tab-log');
+      await frames(page, 3);
+      const n = await page.evaluate(() => window.tprAuditor.report().events.length);
+      const shown = await inRoot(page, `return root.querySelector('.filters .count').textContent;`);
+      check(`[panel] the log lists exactly report()'s ${n} events`, n > 20 && shown === `${n} of ${n} log entries shown`, shown);
+      for (const tabName of ['destinations', 'sources']) {
+        await clickInRoot(page, `#pnl-tab-${tabName}`);
+        await frames(page, 3);
+        const sum = await inRoot(page, `return [...root.querySelectorAll('#pnl-tabpanel-${tabName} tbody tr.depth-0')]
+          .reduce((a, r) => a + Number(r.children[1].textContent || 0), 0);`);
+        const requests = await page.evaluate(() => window.tprAuditor.report().summary.requests);
+        check(`[panel] "by ${tabName === 'sources' ? 'source' : 'destination'}" sums to the report (${requests} requests)`, sum === requests, `${sum} vs ${requests}`);
+      }
+      const probe = probes.find((p) => p.id === 'probe-fetch');
+      await clickInRoot(page, '#pnl-tab-log');
+      await inRoot(page, `const i = root.querySelector('input[data-filter=text]'); i.value = arg; i.dispatchEvent(new Event('input', { bubbles: true }));`, '/api/probe-fetch');
+      await frames(page, 3);
+      await clickInRoot(page, '.row:not([hidden]) .url', 0);
+      await frames(page, 2);
+      const det = await inRoot(page, `const d = root.querySelector('.details'); const f = (n) => (d.querySelector('[data-field="' + n + '"]') || {}).textContent;
+        return { url: f('url'), source: f('source'), rule: f('rule'), frames: f('frames') };`);
+      check('[panel] details of probe-fetch\'s request: its URL, the gadget as source, the default rule, the gadget module in the frames',
+        det.url === probe.url && /^Gadget probe-fetch\b/.test(det.source || '') && /^Default: /.test(det.rule || '') && /ext\.gadget\.probe-fetch/.test(det.frames || ''),
+        JSON.stringify(det));
+      await page.keyboard.press('Escape');
+      await clickInRoot(page, '.row:not([hidden]) button[data-act=row-menu]');
+      await clickInRoot(page, '.menu [role=menuitem]', 0);
+      await frames(page, 2);
+      const origin = new URL(probe.url).origin;
+      const rule = await page.evaluate((o) => window.tprAuditor.consent.get().rules.find((r) => r.source === o), origin);
+      check('[panel] "allow for this source" from the row writes a rule for the gadget', rule && rule.scope === 'gadget:probe-fetch'
+        && JSON.stringify(rule.directives) === '["connect-src"]' && rule.decision === 'allow', JSON.stringify(rule));
+      // The next identical request: the gadget's code runs again (ResourceLoader's registry
+      // still holds its function, defined in the production batch) in block mode.
+      const next = await page.evaluate(async (url) => {
+        window.tprAuditor.setMode('block');
+        const before = window.tprAuditor.report().events.filter((e) => e.url === url).reduce((a, e) => a + e.count, 0);
+        const reg = mw.loader.moduleRegistry['ext.gadget.probe-fetch'];
+        const script = reg && reg.script;
+        const fn = typeof script === 'function' ? script : (script && script.main && typeof script.files[script.main] === 'function' ? script.files[script.main] : null);
+        if (!fn) return { error: 'no module function: ' + typeof script };
+        window.tprProbeDone['probe-fetch'] = false;
+        fn.call(window, window, jQuery, jQuery, function () {}, { exports: {} });
+        for (let i = 0; i < 100 && !window.tprProbeDone['probe-fetch']; i++) await new Promise((r) => setTimeout(r, 50));
+        await window.tprAuditor.settled();
+        const evs = window.tprAuditor.report().events.filter((e) => e.url === url);
+        window.tprAuditor.setMode('audit');
+        return { before, after: evs.reduce((a, e) => a + e.count, 0), done: window.tprProbeDone['probe-fetch'],
+          last: evs.map((e) => ({ source: `${e.source.kind}:${e.source.name}`, verdict: e.verdict, decision: e.decision, rule: e.rule.kind })) };
+      }, probe.url);
+      check('[panel] the gadget\'s next identical request (block mode) is allowed by that rule and goes out',
+        !next.error && next.after === next.before + 1 && next.done === true
+        && next.last.some((e) => e.source === 'gadget:probe-fetch' && e.verdict === 'allow' && e.decision === 'allowed' && e.rule === 'rule'),
+        JSON.stringify(next));
+      check('[panel] no page error', !ptab.errors.length, ptab.errors.join('\n'));
+    } finally {
+      await pctx.close();
+    }
   }
 
   // --- totals ---

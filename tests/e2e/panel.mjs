@@ -52,6 +52,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { driver, frames, sleep, waitFor, inRoot, clickInRoot } from './lib/panel-driver.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUNDLE = process.env.TPR_BUNDLE || path.join(ROOT, 'dist', 'tpr-auditor.js');
@@ -216,46 +217,6 @@ function startServer(variants) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-// ---- the test driver injected before the bundle ----------------------------------------------
-// Keeps the closed root for the test (as any script running before the auditor could: see the
-// report's gaps) and records elements added to the page's document.
-//
-// driver({ openRootForAxe: true }) is for the accessibility section only, in its own browser
-// context: there the driver (test code, running before the bundle, so the bootstrap captures
-// this wrapper as its "native" attachShadow) attaches the <tpr-auditor> root with mode "open"
-// although the auditor asked for "closed", because axe-core can only walk open shadow roots.
-// The auditor itself is unchanged and no page can ask for this: section 1 checks, without this
-// option, that the root is closed; section 13 checks the auditor still asked for "closed".
-const driver = ({ openRootForAxe = false } = {}) => `
-(function () {
-  var OPEN_FOR_AXE = ${openRootForAxe ? 'true' : 'false'};
-  var roots = [];
-  var orig = Element.prototype.attachShadow;
-  Element.prototype.attachShadow = function (init) {
-    var asked = init && init.mode;
-    var use = OPEN_FOR_AXE && this.localName === 'tpr-auditor' ? Object.assign({}, init, { mode: 'open' }) : init;
-    var r = orig.call(this, use);
-    roots.push({ host: this, root: r, mode: asked });
-    return r;
-  };
-  var added = [];
-  new MutationObserver(function (list) {
-    list.forEach(function (m) { m.addedNodes.forEach(function (n) {
-      if (n.nodeType !== 1) return;
-      var tag = n.tagName.toLowerCase();
-      // Scripts are recorded with their URL: only the page's own (window.__pageScripts) are expected.
-      added.push(tag === 'script' ? 'script ' + (n.getAttribute('src') || '(inline) ' + String(n.textContent).slice(0, 80)) : tag);
-    }); });
-  }).observe(document, { childList: true, subtree: true });
-  // What the parser builds is the page, not something the auditor did.
-  addEventListener('load', function () { added.length = 0; });
-  window.__tprTest = {
-    root: function () { var r = roots.find(function (x) { return x.host.localName === 'tpr-auditor'; }); return r && r.root; },
-    mode: function () { var r = roots.find(function (x) { return x.host.localName === 'tpr-auditor'; }); return r && r.mode; },
-    added: added,
-  };
-})();
-`;
 const DRIVER = driver();
 
 async function loadPlaywright() {
@@ -264,33 +225,6 @@ async function loadPlaywright() {
   }
 }
 
-// Helpers evaluated in the page.
-const frames = (page, n = 2) => page.evaluate((n) => new Promise((r) => {
-  let k = 0; const f = () => (++k >= n ? r() : requestAnimationFrame(f)); requestAnimationFrame(f);
-}), n);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(fn, timeout = 5000, step = 50) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > deadline) return v;
-    await sleep(step);
-  }
-}
-const inRoot = (page, fn, arg) => page.evaluate(({ src, arg }) => {
-  const root = window.__tprTest.root();
-  // eslint-disable-next-line no-new-func
-  return new Function('root', 'arg', src)(root, arg);
-}, { src: fn, arg });
-async function clickInRoot(page, selector, index = 0) {
-  const box = await inRoot(page, `
-    const els = root.querySelectorAll(arg.selector); const e = els[arg.index];
-    if (!e) return null; e.scrollIntoView({ block: 'nearest' });
-    const r = e.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 };`, { selector, index });
-  if (!box) return false;
-  await page.mouse.click(box.x, box.y);
-  return true;
-}
 const summaryOf = (page) => page.evaluate(() => tprAuditor.report().summary);
 
 // The demo (www/) served by scripts/demo-server.py, with the bundle under test.
@@ -474,10 +408,16 @@ async function axeAudit({ browser, bundle, options, W, port }) {
       const b = document.createElement('button'); b.className = 'axe-planted'; tp.prepend(b);
       const p = document.createElement('p'); p.className = 'axe-planted'; p.textContent = 'Planted low-contrast text';
       p.style.color = '#c8ccd1'; tp.prepend(p);`);
-    const planted = await runAxe();
-    await inRoot(page, `root.querySelectorAll('.axe-planted').forEach((e) => e.remove());`);
+    // Up to two runs: on a busy machine axe can leave the contrast of a node it measured while
+    // the view was still settling "for review" instead of a violation.
+    let planted = await runAxe();
     const hit = (id) => planted.violations.some((v) => v.id === id && (v.impact === 'serious' || v.impact === 'critical')
       && v.nodes.some((n) => JSON.stringify(n.target).includes('axe-planted')));
+    if (!(hit('button-name') && hit('color-contrast'))) {
+      await frames(page, 5);
+      planted = await runAxe();
+    }
+    await inRoot(page, `root.querySelectorAll('.axe-planted').forEach((e) => e.remove());`);
     check('axe sees inside the root with the panel\'s styles: a planted nameless button and low-contrast text are reported',
       hit('button-name') && hit('color-contrast'), JSON.stringify(planted.violations.map((v) => [v.id, v.impact, v.nodes.map((n) => n.target)])));
     check('no page error during the accessibility runs', errors.length === 0, errors.join('\n'));
@@ -1129,13 +1069,14 @@ try {
   const dark = await bg();
   await shoot('panel-log-dark');
   check('prefers-color-scheme: dark changes the panel background (Codex dark)', light === 'rgb(255, 255, 255)' && dark === 'rgb(16, 20, 24)', `${light} → ${dark}`);
+  // The class change reaches the panel through a MutationObserver and its next frame: polled
+  // (a busy machine can take more than two frames), never assumed.
+  const bgBecomes = async (want) => { let v = null; await waitFor(async () => (v = await bg()) === want, 3000); return v; };
   await page.evaluate(() => document.documentElement.classList.add('skin-theme-clientpref-day'));
-  await frames(page, 2);
-  const forcedDay = await bg();
+  const forcedDay = await bgBecomes('rgb(255, 255, 255)');
   await page.emulateMedia({ colorScheme: 'light' });
   await page.evaluate(() => { document.documentElement.classList.remove('skin-theme-clientpref-day'); document.documentElement.classList.add('skin-theme-clientpref-night'); });
-  await frames(page, 2);
-  const night = await bg();
+  const night = await bgBecomes('rgb(16, 20, 24)');
   check('Vector night-mode classes win over the OS setting (day → light, night → dark)', forcedDay === 'rgb(255, 255, 255)' && night === 'rgb(16, 20, 24)',
     `${forcedDay}, ${night}`);
   // More views for a person to look at (not asserted beyond being written).
