@@ -216,6 +216,10 @@ pub struct Event {
     /// Its entry in the fold index, removed with it when the ring drops it (O(1), not a scan).
     #[serde(skip)]
     fold_key: Option<FoldKey>,
+    /// Held because the user's stored consent was not readable yet (see
+    /// [`Session::wait_for_consent`]); decided when it is, or when the wait is given up.
+    #[serde(skip)]
+    waits_consent: bool,
 }
 
 /// Counts over every event ever recorded, including those the ring buffer dropped.
@@ -616,6 +620,7 @@ impl Session {
             answer: None,
             sightings: BTreeMap::from([(obs.observed_by, 1)]),
             fold_key: (!provisional).then(|| key.clone()),
+            waits_consent: false,
         };
         if let (Some(batch), Some(stack)) = (pending, obs.stack.as_ref()) {
             self.waiting
@@ -865,7 +870,12 @@ impl Session {
                     if !(held && waits)
                         && (e.decision != Outcome::Blocked || e.blocked_by.is_none())
                     {
-                        e.decision = a.decision;
+                        // What the auditor did: a request it did not hold has gone out, so
+                        // a verdict that would have held or denied it makes it unconsented.
+                        e.decision = match a.decision {
+                            Outcome::Pending | Outcome::Blocked if !held => Outcome::Unconsented,
+                            d => d,
+                        };
                         if held {
                             e.blocked_by = (a.decision == Outcome::Blocked)
                                 .then_some(BlockedBy::Consent)
@@ -967,6 +977,33 @@ impl Session {
             .filter(|e| e.decision == Outcome::Pending || e.asked)
     }
 
+    /// Holds event `id` until the user's stored consent is known: the page runtime calls this
+    /// for a request made before it could read it (logged in, ResourceLoader has not run the
+    /// `user.options` module yet, which happens after the gadgets ran). Only a request the
+    /// auditor can hold and that the defaults do not already decide for good: not the wiki's
+    /// own (its `load.php` must never wait for the module that waits for it), not one already
+    /// denied. Returns whether it is now held (`decision: "pending"`); [`Self::redecide`]
+    /// decides it once the consent is adopted (or the wait given up).
+    pub fn wait_for_consent(&mut self, id: u64) -> bool {
+        let Some(e) = self.event(id) else {
+            return false;
+        };
+        if !e.enforceable
+            || e.party == Party::First
+            || e.decision == Outcome::Blocked
+            || e.waits_consent
+            || e.count > 1
+        {
+            return e.waits_consent;
+        }
+        let Some(mut e) = self.take_for_update(id) else {
+            return false;
+        };
+        e.waits_consent = true;
+        e.decision = Outcome::Pending;
+        self.put_back(e);
+        true
+    }
     /// Re-decides every held event after a consent or mode change; returns the changed ids.
     pub fn redecide(&mut self) -> Vec<u64> {
         let ids: Vec<u64> = self.events.iter().map(|e| e.id).collect();
@@ -979,6 +1016,25 @@ impl Session {
             let Ok(a) = self.auditor.assess(&request, &e.source) else {
                 continue;
             };
+            if e.waits_consent {
+                // Held until the user's consent was known: decided by it now, whatever the
+                // verdict was before (unless attribution still waits for a batch, which then
+                // decides it).
+                if let Some(mut e) = self.take_for_update(id) {
+                    e.waits_consent = false;
+                    e.verdict = a.verdict;
+                    e.rule = a.rule;
+                    if !e.attribution_pending {
+                        e.decision = mode.outcome(a.verdict);
+                        if e.decision == Outcome::Blocked {
+                            e.blocked_by = Some(BlockedBy::Consent);
+                        }
+                    }
+                    self.put_back(e);
+                    changed.push(id);
+                }
+                continue;
+            }
             if a.verdict == e.verdict && a.rule == e.rule {
                 continue;
             }
@@ -1243,6 +1299,51 @@ mod tests {
             assert_eq!(e.source.name.as_deref(), Some("B"));
             assert_ne!(e.decision, Outcome::Pending, "{mode:?}: decided at last");
             assert!(s.waiting_batches().is_empty());
+        }
+    }
+
+    /// A request that went out while attribution waited (audit mode, not held) stays what it
+    /// was when the batch arrives, even if the mode changed meanwhile: it is not "pending".
+    #[test]
+    fn a_request_that_went_out_is_not_made_pending_by_a_late_batch() {
+        let mut s = session();
+        let mut obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+        obs.stack = Some(batch_stack());
+        s.observe(&obs, &mut NoBatchSource).expect("observe");
+        assert_eq!(s.event(1).expect("event").decision, Outcome::Unconsented);
+        s.auditor_mut().set_mode(Mode::Ask);
+        s.add_batch(BATCH_URL, Some(BATCH_TEXT), &mut NoBatchSource);
+        let e = s.event(1).expect("event");
+        assert_eq!(e.source.name.as_deref(), Some("B"));
+        assert_eq!(e.decision, Outcome::Unconsented, "it went out");
+    }
+
+    /// A request made before the stored consent could be read waits for it: decided by the
+    /// user's mode once adopted (held on in `ask`, released in `audit`), and the wiki's own
+    /// requests never wait.
+    #[test]
+    fn requests_wait_for_the_stored_consent() {
+        for (mode, expect) in [
+            (Mode::Ask, Outcome::Pending),
+            (Mode::Audit, Outcome::Unconsented),
+            (Mode::Block, Outcome::Blocked),
+        ] {
+            let mut s = session();
+            let obs = Observation::new(Channel::Fetch, "https://api.example.com/x");
+            s.observe(&obs, &mut NoBatchSource).expect("observe");
+            assert!(s.wait_for_consent(1), "{mode:?}");
+            assert_eq!(s.event(1).expect("event").decision, Outcome::Pending);
+            let own = Observation::new(Channel::Fetch, "https://en.wikipedia.org/w/api.php");
+            s.observe(&own, &mut NoBatchSource).expect("observe");
+            assert!(!s.wait_for_consent(2), "the wiki's own request never waits");
+            // The stored consent arrives.
+            s.auditor_mut().set_mode(mode);
+            assert!(s.redecide().contains(&1));
+            let e = s.event(1).expect("event");
+            assert_eq!(e.decision, expect, "{mode:?}");
+            assert!(!e.waits_consent);
+            // Decided once: a later adoption changes nothing that happened.
+            assert!(!s.redecide().contains(&1));
         }
     }
 

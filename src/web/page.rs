@@ -36,6 +36,9 @@ use wasm_bindgen::JsCast;
 const MAX_ERRORS: usize = 200;
 /// Look for the consent storage (which needs `mw`) at most this often (ms).
 const VALUES_REFRESH_MS: f64 = 50.0;
+/// How long requests made before the user's stored consent was readable wait for it at most;
+/// then they are decided by what is known (the defaults) and released.
+const CONSENT_WAIT_MS: f64 = 3_000.0;
 
 #[derive(Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
@@ -80,7 +83,6 @@ struct State {
     wiki: String,
     packaging: String,
     started_at: f64,
-    values_read_at: f64,
     values_complete: bool,
     errors: Vec<InternalError>,
     error_count: u64,
@@ -103,6 +105,13 @@ struct State {
     save_scheduled: bool,
     /// A consent change made before the storage was known: saved once it is.
     save_wanted: bool,
+    /// The wait for the stored consent is over (read, or given up after [`CONSENT_WAIT_MS`]):
+    /// no request waits for it any more.
+    consent_wait_over: bool,
+    /// When the first request started waiting for the stored consent.
+    consent_wait_since: Option<f64>,
+    /// `watch_backend` is scheduled.
+    watching_backend: bool,
     /// The badge and panel; outside the borrow of `State` when called.
     panel: Rc<RefCell<Option<Panel>>>,
 }
@@ -227,8 +236,10 @@ impl State {
 
     /// Reads `mw.config` and the user's tokens when they exist and are not complete yet.
     fn refresh_values(&mut self) {
-        if self.backend.is_none() && now_ms() - self.values_read_at >= VALUES_REFRESH_MS {
-            self.values_read_at = now_ms();
+        // Until the stored consent is known, every request asks (a few property reads): a
+        // gadget batch running right after `user.options` must be decided by the user's own
+        // mode and rules, not by the defaults of a check made a few milliseconds earlier.
+        if self.backend.is_none() {
             self.resolve_backend();
         }
         // Values are read on every request until complete (a few property reads): a
@@ -380,6 +391,7 @@ fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
             return v;
         }
     };
+    let mut restart_watch = false;
     st.refresh_values();
     let handle = st.handle.clone();
     let mut batches = GlueBatches {
@@ -392,6 +404,18 @@ fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
         Ok(Observed::Ignored) => JsValue::from_str("proceed"),
         Ok(Observed::New(id)) | Ok(Observed::Updated(id)) => {
             st.queue_dispatch(id);
+            // Made before the user's stored consent could be read: it waits for it (at most
+            // CONSENT_WAIT_MS, see `watch_backend`) rather than being judged by the defaults.
+            if matches!(result, Ok(Observed::New(_)))
+                && obs.can_hold
+                && st.backend.is_none()
+                && !st.consent_wait_over
+                && store::awaits_user_options(st.storage.as_deref())
+                && st.session.wait_for_consent(id)
+            {
+                st.consent_wait_since.get_or_insert_with(now_ms);
+                restart_watch = !st.watching_backend;
+            }
             let (decision, waits_batch) = match st.session.event(id) {
                 Some(e) => (e.decision, e.attribution_pending),
                 None => (Outcome::Allowed, false),
@@ -419,6 +443,10 @@ fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
     drop(st);
     for url in to_fetch {
         start_batch_fetch(shared, &handle, url);
+    }
+    if restart_watch {
+        // A request waits for the stored consent: someone must look for it (and give up).
+        watch_backend(shared, 0);
     }
     value
 }
@@ -606,10 +634,21 @@ fn after_consent_change(shared: &Shared, save: bool) {
 /// change made meanwhile.
 fn watch_backend(shared: &Shared, tries: u32) {
     const MAX_TRIES: u32 = 1200; // one minute
+    let mut give_up = false;
     let resolved = match shared.try_borrow_mut() {
         Ok(mut st) => {
             if st.backend.is_none() {
                 st.resolve_backend();
+            }
+            if st.backend.is_some() {
+                st.consent_wait_over = true;
+            } else if !st.consent_wait_over
+                && st
+                    .consent_wait_since
+                    .is_some_and(|t0| now_ms() - t0 >= CONSENT_WAIT_MS)
+            {
+                st.consent_wait_over = true;
+                give_up = true;
             }
             // Resolved here or by an observation meanwhile (`refresh_values`).
             st.backend
@@ -618,9 +657,17 @@ fn watch_backend(shared: &Shared, tries: u32) {
         }
         Err(_) => None,
     };
+    if give_up {
+        // Requests that waited for the stored consent are decided by what is known now.
+        after_consent_change(shared, false);
+    }
+    let watching = resolved.is_none() && tries < MAX_TRIES;
+    if let Ok(mut st) = shared.try_borrow_mut() {
+        st.watching_backend = watching;
+    }
     match resolved {
         Some(save) => after_consent_change(shared, save),
-        None if tries < MAX_TRIES => {
+        None if watching => {
             let next = shared.clone();
             let cb = Closure::once_into_js(move || watch_backend(&next, tries + 1));
             if let (Ok(w), Ok(f)) = (window(), cb.dyn_into::<Function>()) {
@@ -941,7 +988,6 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         wiki,
         packaging: options.packaging.unwrap_or_else(|| "page".to_string()),
         started_at,
-        values_read_at: f64::NEG_INFINITY,
         values_complete: false,
         errors: Vec::new(),
         error_count: 0,
@@ -956,6 +1002,9 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         stored_text,
         save_scheduled: false,
         save_wanted: false,
+        consent_wait_over: false,
+        consent_wait_since: None,
+        watching_backend: false,
         panel: Rc::new(RefCell::new(None)),
     };
     for e in startup_errors {

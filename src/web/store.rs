@@ -101,6 +101,18 @@ pub fn choose(storage: Option<&str>, external: Option<JsValue>) -> Option<Backen
     })
 }
 
+/// Whether the consent lives in the user's preferences and only ResourceLoader's
+/// `user.options` module stands between the page and it: a MediaWiki page (its `mw.config`
+/// is set), a logged-in user, the module not run yet. Requests made meanwhile can wait for
+/// it (`Session::wait_for_consent`); on a page without `mw` nothing is awaited.
+pub fn awaits_user_options(storage: Option<&str>) -> bool {
+    matches!(storage.unwrap_or("auto"), "auto" | "user-options")
+        && mw_config("wgScriptPath").is_string()
+        && mw_config("wgUserName").as_string().is_some()
+        && mw_config("wgUserIsTemp").as_bool() != Some(true)
+        && !user_options_ready()
+}
+
 /// Whether ResourceLoader's `user.options` module has run (`mw.user.options` is filled).
 fn user_options_ready() -> bool {
     let mw = get(&js_sys::global(), "mw");
