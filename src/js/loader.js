@@ -13,6 +13,10 @@
  *   storage                      where consent is kept: auto (default), user-options,
  *                                local-storage, memory (src/web/store.rs)
  *   lang                         the panel's language (default: the wiki's user language)
+ *   scanner / data-scanner-url   where the lazily loaded scanner module comes from
+ *                                (src/web/scanner.rs): {module: NAME} (gadget: a hidden
+ *                                gadget, mw.loader.using), {url: URL} (demo: same-origin
+ *                                script); the extension's prelude gives {load: function}
  * The extension's prelude (extension/page/prelude.js, bundled with --prelude) defines
  * `TPR_EXTENSION` {store, fallback(api, handle, error), started(api)}: its `store` becomes
  * the consent store (the loader waits for `store.ready`), `fallback` takes over when the core
@@ -48,7 +52,9 @@
   const options = Object.assign({}, given || {});
   if (script && script.dataset) {
     if (script.dataset.packaging && !options.packaging) options.packaging = script.dataset.packaging;
+    if (script.dataset.scannerUrl && !options.scanner) options.scanner = { url: script.dataset.scannerUrl };
   }
+  if (!options.scanner && ext && typeof ext.loadScanner === 'function') options.scanner = { load: ext.loadScanner };
   const ownPrefixes = [];
   if (script && script.src) ownPrefixes.push(script.src);
   const ownModules = executingOwnModules();
@@ -149,6 +155,7 @@
       cap: typeof options.cap === 'number' ? options.cap : undefined,
       storage: typeof options.storage === 'string' ? options.storage : undefined,
       lang: typeof options.lang === 'string' ? options.lang : undefined,
+      scanner: options.scanner && typeof options.scanner === 'object' ? options.scanner : undefined,
       ownPrefixes: ownPrefixes,
       ownModules: ownModules,
       store: ext && ext.store ? ext.store : undefined,
