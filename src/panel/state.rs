@@ -185,8 +185,9 @@ mod tests {
 
     #[test]
     fn tabs_wrap() {
-        assert_eq!(Tab::Summary.step(-1), Tab::Consent);
-        assert_eq!(Tab::Consent.step(1), Tab::Summary);
+        assert_eq!(Tab::Summary.step(-1), Tab::Scan);
+        assert_eq!(Tab::Scan.step(1), Tab::Summary);
+        assert_eq!(Tab::Consent.step(1), Tab::Scan);
         assert_eq!(Tab::Log.step(1), Tab::Destinations);
     }
 
