@@ -185,6 +185,73 @@ fn gadgets_are_fetched_once_in_batches_of_fifty_and_grouped() {
 }
 
 #[test]
+fn site_scripts_are_one_more_group_named_like_their_module() {
+    assert_eq!(
+        site_pages(Some("vector-2022")),
+        [
+            "MediaWiki:Common.js",
+            "MediaWiki:Vector-2022.js",
+            "MediaWiki:Common.css",
+            "MediaWiki:Vector-2022.css"
+        ]
+    );
+    assert_eq!(
+        site_pages(Some("a/../b")),
+        ["MediaWiki:Common.js", "MediaWiki:Common.css"],
+        "no odd skin names in titles"
+    );
+    assert_eq!(site_pages(None), site_pages(Some("")));
+    let gadget = Gadget {
+        id: "g".into(),
+        pages: vec!["MediaWiki:Gadget-g.js".into(), "MediaWiki:Common.js".into()],
+        default: false,
+        hidden: false,
+    };
+    let plain = GadgetScan::new(vec![gadget.clone()]);
+    assert!(plain.site_view().is_none());
+    let mut s = GadgetScan::new(vec![gadget]).with_site(site_pages(Some("vector")));
+    // Gadget pages first, the site's after, each page once.
+    assert_eq!(
+        s.batches(),
+        [[
+            "MediaWiki:Gadget-g.js",
+            "MediaWiki:Common.js",
+            "MediaWiki:Vector.js",
+            "MediaWiki:Common.css",
+            "MediaWiki:Vector.css"
+        ]]
+    );
+    s.record(
+        "MediaWiki:Common.js",
+        outcome(
+            "MediaWiki:Common.js",
+            "fetch('http://api.thirdparty.test:8089/api/site');",
+            WIKI,
+        ),
+    );
+    s.record("MediaWiki:Vector.js", PageOutcome::Missing);
+    let site = s.site_view().expect("site");
+    assert_eq!(site.gadget.id, SITE);
+    assert_eq!(SITE, "site", "the source name of site-script requests");
+    let dests: Vec<&str> = site.rows.iter().map(|r| r.destination.as_str()).collect();
+    assert_eq!(dests, ["http://api.thirdparty.test:8089"]);
+    assert_eq!(
+        site.pages[1],
+        ("MediaWiki:Vector.js", Some(&PageOutcome::Missing))
+    );
+    assert_eq!(site.pages[2], ("MediaWiki:Common.css", None));
+    assert!(s.view().iter().all(|v| v.gadget.id != SITE), "not a gadget");
+    assert_eq!(
+        s.batches(),
+        [[
+            "MediaWiki:Gadget-g.js",
+            "MediaWiki:Common.css",
+            "MediaWiki:Vector.css"
+        ]]
+    );
+}
+
+#[test]
 fn raw_page_loads_name_their_wiki_page() {
     assert_eq!(
         wiki_page_of(

@@ -8,6 +8,10 @@
 //!   ([`GadgetScan::batches`]: JavaScript and CSS pages, each once, at most
 //!   [`MAX_TITLES_PER_REQUEST`] titles per [`revisions_url`] request) and groups the findings of
 //!   each page under every gadget that uses it ([`GadgetScan::view`]).
+//! * **Site scripts**: [`site_pages`] names the pages of ResourceLoader's `site` and
+//!   `site.styles` modules (`MediaWiki:Common.js`, the skin's script, their styles), which
+//!   [`GadgetScan::with_site`] fetches in the same batches and [`GadgetScan::site_view`]
+//!   shows as one more group, named `site` like the module (the source name of their requests).
 //! * **User scripts**: [`ScriptTree`] starts at `User:<name>/common.js`, `User:<name>/<skin>.js`
 //!   and `global.js` on Meta (only when Meta is the Wikimedia party of this wiki; on any other
 //!   wiki it is skipped and the tree says so), then follows every `importScript` /
@@ -379,10 +383,30 @@ pub fn chunk_titles(titles: &[String]) -> Vec<Vec<String>> {
 
 // ---- gadgets ------------------------------------------------------------------------------
 
-/// The gadgets of this wiki and what their pages' scans found.
+/// The name of the site scripts' group: ResourceLoader's module `site`, the name the auditor
+/// gives the source of their requests (`site-script:site`).
+pub const SITE: &str = "site";
+
+/// The site-wide pages for `skin` (ResourceLoader's `site` and `site.styles` modules):
+/// `MediaWiki:Common.js`, `MediaWiki:<Skin>.js`, then the same `.css` pages.
+pub fn site_pages(skin: Option<&str>) -> Vec<String> {
+    let skin = skin.filter(|s| !s.is_empty() && !s.contains(['/', '|', ':']));
+    let mut pages = Vec::new();
+    for ext in ["js", "css"] {
+        pages.push(format!("MediaWiki:Common.{ext}"));
+        if let Some(skin) = skin {
+            pages.push(normalize_title(&format!("MediaWiki:{skin}.{ext}")));
+        }
+    }
+    pages
+}
+
+/// The gadgets of this wiki, its site scripts, and what their pages' scans found.
 #[derive(Clone, Debug, Default)]
 pub struct GadgetScan {
     pub gadgets: Vec<Gadget>,
+    /// The site scripts as one group (id [`SITE`]), if asked for.
+    pub site: Option<Gadget>,
     results: Vec<(String, PageOutcome)>,
 }
 
@@ -400,15 +424,32 @@ impl GadgetScan {
     pub fn new(gadgets: Vec<Gadget>) -> GadgetScan {
         GadgetScan {
             gadgets,
+            site: None,
             results: Vec::new(),
         }
     }
 
-    /// Code pages not scanned yet, each once, in definition order, in requests of at most
-    /// [`MAX_TITLES_PER_REQUEST`] titles.
+    /// Also scans the site scripts ([`site_pages`]), after the gadgets.
+    pub fn with_site(mut self, pages: Vec<String>) -> GadgetScan {
+        self.site = Some(Gadget {
+            id: SITE.to_string(),
+            pages,
+            default: true,
+            hidden: false,
+        });
+        self
+    }
+
+    /// Code pages not scanned yet, each once, in definition order (the site scripts last), in
+    /// requests of at most [`MAX_TITLES_PER_REQUEST`] titles.
     pub fn batches(&self) -> Vec<Vec<String>> {
         let mut titles: Vec<String> = Vec::new();
-        for t in self.gadgets.iter().flat_map(|g| g.pages.iter()) {
+        for t in self
+            .gadgets
+            .iter()
+            .chain(self.site.as_ref())
+            .flat_map(|g| g.pages.iter())
+        {
             if lang_of(t).is_some() && self.outcome(t).is_none() && !titles.contains(t) {
                 titles.push(t.clone());
             }
@@ -432,26 +473,30 @@ impl GadgetScan {
 
     /// Findings grouped per gadget (a page shared by two gadgets counts for both).
     pub fn view(&self) -> Vec<GadgetView<'_>> {
-        self.gadgets
+        self.gadgets.iter().map(|g| self.view_of(g)).collect()
+    }
+
+    /// The site scripts' findings, if they were asked for.
+    pub fn site_view(&self) -> Option<GadgetView<'_>> {
+        self.site.as_ref().map(|g| self.view_of(g))
+    }
+
+    fn view_of<'a>(&'a self, g: &'a Gadget) -> GadgetView<'a> {
+        let pages: Vec<(&str, Option<&PageOutcome>)> = g
+            .pages
             .iter()
-            .map(|g| {
-                let pages: Vec<(&str, Option<&PageOutcome>)> = g
-                    .pages
-                    .iter()
-                    .map(|p| (p.as_str(), self.outcome(p)))
-                    .collect();
-                let rows = pages
-                    .iter()
-                    .filter_map(|(_, o)| *o)
-                    .flat_map(|o| o.rows().iter())
-                    .collect();
-                GadgetView {
-                    gadget: g,
-                    rows,
-                    pages,
-                }
-            })
-            .collect()
+            .map(|p| (p.as_str(), self.outcome(p)))
+            .collect();
+        let rows = pages
+            .iter()
+            .filter_map(|(_, o)| *o)
+            .flat_map(|o| o.rows().iter())
+            .collect();
+        GadgetView {
+            gadget: g,
+            rows,
+            pages,
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use crate::panel::i18n::Catalog;
 use crate::panel::labels;
 use crate::panel::scan::{
     api_url, gadgets_url, lang_of, outcome_from_report, parse_gadgets, parse_revisions,
-    revisions_url, GadgetScan, NodeState, PageOutcome, ScanRow, ScriptTree, Skip, MAX_DEPTH,
+    revisions_url, site_pages, GadgetScan, GadgetView, NodeState, PageOutcome, ScanRow, ScriptTree,
+    Skip, MAX_DEPTH,
 };
 use crate::panel::text::row_text;
 use js_sys::{Function, Object, Promise, Reflect};
@@ -25,6 +26,8 @@ use web_sys::{Document, Element};
 
 pub(in crate::web::panel) struct ScanDom {
     start: Element,
+    /// The status line; its `data-scan-state` is `idle`, `running`, `done` or `failed`.
+    status_el: Element,
     status: TextCell,
     results: Element,
     running: bool,
@@ -44,10 +47,12 @@ impl ScanDom {
         let st = el_in(doc, parent, "p", "status")?;
         attr(&st, "role", "status");
         attr(&st, "data-scan-status", "");
+        attr(&st, "data-scan-state", "idle");
         let status = TextCell::new_in(doc, &st, "")?;
         let results = el_in(doc, parent, "div", "scan")?;
         Ok(ScanDom {
             start,
+            status_el: st,
             status,
             results,
             running: false,
@@ -75,6 +80,7 @@ impl Ui {
         }
         p.scan.running = true;
         attr(&p.scan.start, "disabled", "");
+        attr(&p.scan.status_el, "data-scan-state", "running");
         p.scan.status.set(&self.cat.msg("tpr-scan-loading"));
         let me = self.me.clone();
         let host = self.host.clone();
@@ -90,14 +96,18 @@ impl Ui {
             if let Some(p) = p.as_mut() {
                 p.scan.running = false;
                 let _ = p.scan.start.remove_attribute("disabled");
-                let text = match result {
-                    Ok(()) => cat.fmt(
-                        "tpr-scan-done",
-                        &[&state.pages.to_string(), &state.findings.to_string()],
+                let (text, end) = match result {
+                    Ok(()) => (
+                        cat.fmt(
+                            "tpr-scan-done",
+                            &[&state.pages.to_string(), &state.findings.to_string()],
+                        ),
+                        "done",
                     ),
-                    Err(m) => cat.fmt("tpr-scan-failed", &[&row_text(&m)]),
+                    Err(m) => (cat.fmt("tpr-scan-failed", &[&row_text(&m)]), "failed"),
                 };
                 p.scan.status.set(&text);
+                attr(&p.scan.status_el, "data-scan-state", end);
             }
         });
     }
@@ -240,14 +250,19 @@ async fn drive(
     let origin = win.location().origin().map_err(|e| message(&e))?;
     let api = api_url(&origin, &mw_config("wgScriptPath").unwrap_or_default());
 
-    // 1. Gadgets: the list, then their pages in batches.
-    match own_text(host, &gadgets_url(&api))
+    // 1. Gadgets: the list, then their pages in batches, with the site scripts' pages.
+    let skin = mw_config("skin");
+    let list = match own_text(host, &gadgets_url(&api))
         .await
         .and_then(|t| parse_gadgets(&t))
     {
-        Ok(list) => state.gadgets = Some(GadgetScan::new(list)),
-        Err(e) => state.gadget_error = Some(e),
-    }
+        Ok(list) => list,
+        Err(e) => {
+            state.gadget_error = Some(e);
+            Vec::new()
+        }
+    };
+    state.gadgets = Some(GadgetScan::new(list).with_site(site_pages(skin.as_deref())));
     progress(me, state)?;
     while let Some(batch) = state
         .gadgets
@@ -297,7 +312,7 @@ async fn drive(
         state.user_note = Some(String::new());
         return Ok(());
     };
-    let mut tree = ScriptTree::new(&page_url, &user, mw_config("skin").as_deref());
+    let mut tree = ScriptTree::new(&page_url, &user, skin.as_deref());
     while let Some((wiki, titles)) = tree.next_batch() {
         let (wiki_api, cors) = tree.api_for(wiki.as_deref(), &api);
         let url = revisions_url(&wiki_api, &titles, cors);
@@ -381,6 +396,7 @@ fn findings_table(
             "data-dynamic",
             if r.dynamic { "true" } else { "false" },
         );
+        attr(&tr, "data-directive", r.directive.as_str());
         let td = el_in(doc, &tr, "td", "name")?;
         if r.dynamic {
             text_in(doc, &td, &cat.fmt("tpr-scan-dynamic", &[&row_text(&r.url)]))?;
@@ -391,11 +407,13 @@ fn findings_table(
         let td = el_in(doc, &tr, "td", "")?;
         text_in(doc, &td, r.directive.as_str())?;
         let td = el_in(doc, &tr, "td", "")?;
-        text_in(
-            doc,
-            &td,
-            &format!("{} ({})", r.channel.as_str(), row_text(&r.api)),
-        )?;
+        // The API only when it says more than the channel (`script (mw.loader.load)`).
+        let channel = r.channel.as_str();
+        if r.api.is_empty() || r.api == channel {
+            text_in(doc, &td, channel)?;
+        } else {
+            text_in(doc, &td, &format!("{channel} ({})", row_text(&r.api)))?;
+        }
         let td = el_in(doc, &tr, "td", "")?;
         let party = r
             .party
@@ -413,9 +431,25 @@ fn findings_table(
             &format!("{}:{}:{}", row_text(short_page(&r.page)), r.line, r.column),
         )?;
         let td = el_in(doc, &tr, "td", "")?;
-        text_in(doc, &td, &r.confidence)?;
+        let confidence = match r.confidence.as_str() {
+            "certain" => cat.msg("tpr-scan-confidence-certain"),
+            "likely" => cat.msg("tpr-scan-confidence-likely"),
+            "dynamic" => cat.msg("tpr-scan-confidence-dynamic"),
+            other => row_text(other),
+        };
+        text_in(doc, &td, &confidence)?;
     }
     Ok(())
+}
+
+/// One group of the gadget list (a gadget, or the site scripts): its pages' notes and table.
+fn group(doc: &Document, cat: &Catalog, sec: &Element, v: &GadgetView<'_>, label: &str) -> R<()> {
+    for (page, outcome) in &v.pages {
+        if let Some(o) = outcome {
+            page_note(doc, cat, sec, page, o)?;
+        }
+    }
+    findings_table(doc, cat, sec, label, &v.rows)
 }
 
 /// Notes about a page that was not (fully) read.
@@ -472,13 +506,17 @@ fn draw(doc: &Document, cat: &Catalog, root: &Element, state: &ScanState) -> R<(
                 title.push_str(&format!(" ({})", cat.msg("tpr-scan-gadget-hidden")));
             }
             text_in(doc, &h4, &title)?;
-            for (page, outcome) in &v.pages {
-                if let Some(o) = outcome {
-                    page_note(doc, cat, &sec, page, o)?;
-                }
-            }
-            findings_table(doc, cat, &sec, &row_text(&v.gadget.id), &v.rows)?;
+            group(doc, cat, &sec, &v, &row_text(&v.gadget.id))?;
         }
+    }
+    // The site scripts (ResourceLoader's `site` module: MediaWiki:Common.js, the skin's).
+    if let Some(v) = state.gadgets.as_ref().and_then(GadgetScan::site_view) {
+        let h = el_in(doc, root, "h3", "")?;
+        let label = cat.msg("tpr-scan-site");
+        text_in(doc, &h, &label)?;
+        let sec = el_in(doc, root, "section", "scan-gadget")?;
+        attr(&sec, "data-site-script", &v.gadget.id);
+        group(doc, cat, &sec, &v, &label)?;
     }
     // The user's scripts, as an indented tree.
     let h = el_in(doc, root, "h3", "")?;
@@ -498,6 +536,17 @@ fn draw(doc: &Document, cat: &Catalog, root: &Element, state: &ScanState) -> R<(
         attr(&item, "role", "listitem");
         attr(&item, "data-title", &n.title);
         attr(&item, "data-depth", &n.depth.to_string());
+        let node_state = match &n.state {
+            NodeState::Waiting => "waiting",
+            NodeState::Done(PageOutcome::Scanned { .. }) => "scanned",
+            NodeState::Done(PageOutcome::Missing) => "missing",
+            NodeState::Done(PageOutcome::Failed(_)) => "failed",
+            NodeState::Cycle => "cycle",
+            NodeState::TooDeep => "deep",
+            NodeState::Repeat(_) => "repeat",
+            NodeState::Skipped(_) => "skipped",
+        };
+        attr(&item, "data-state", node_state);
         style(
             &item,
             "padding-inline-start",
@@ -518,7 +567,7 @@ fn draw(doc: &Document, cat: &Catalog, root: &Element, state: &ScanState) -> R<(
             (NodeState::TooDeep, _) => {
                 cat.fmt("tpr-scan-node-deep", &[&title, &MAX_DEPTH.to_string()])
             }
-            (_, Some(w)) => format!("{title} — {w}"),
+            (_, Some(w)) => cat.fmt("tpr-scan-node-on-wiki", &[&title, w]),
             _ => title.clone(),
         };
         let h5 = el_in(doc, &item, "h5", "")?;
