@@ -124,6 +124,7 @@ step e2e-differential e2e_node tests/e2e/differential.mjs
 step e2e-panel e2e_node tests/e2e/panel.mjs
 step csp-oracle node tests/e2e/csp-oracle.mjs
 step e2e-mediawiki e2e_node tests/e2e/mediawiki.mjs
+step e2e-scan-wiki e2e_node tests/e2e/scan-wiki.mjs
 step e2e-consent-wiki e2e_node tests/e2e/consent-wiki.mjs
 step e2e-gadget e2e_node tests/e2e/gadget.mjs
 step lint-extension scripts/lint-extension.sh
