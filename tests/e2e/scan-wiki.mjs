@@ -16,12 +16,14 @@
 // and reads the view through the captured root (data-* attributes and text). Checks:
 //   (a) every harness gadget (tests/mediawiki/pages/Gadget-*.js) has a section, with at least one
 //       destination; each probe gadget lists the origin of each of its probes (probes.json) as a
-//       constant (not dynamic) destination;
+//       constant (not dynamic) destination, the consent gadgets the origins and directives their
+//       code can reach; the site scripts' group lists MediaWiki:Common.js's;
 //   (b) every request of report().events whose source is a gadget, a user script or the site
 //       script has a static finding in the section of that same source with the same origin, or
 //       a dynamic finding there with the same directive; each miss is printed with its reason;
 //   (c) the user-script tree holds User:Admin/common.js at the root and User:Admin/extra.js one
-//       level below it (importScript), each with the origin its code fetches;
+//       level below it (importScript), each with the origin its code fetches; the other roots
+//       are the skin's script (missing) and global.js on Meta (skipped on a non-Wikimedia wiki);
 //   and: the scan made no request beyond the wiki and its API reads are no page events, no page
 //   or console error, and the view holds only the elements its own markup makes (text cells).
 // A screenshot of the view goes to /tmp/tpr-scan-view.png.
@@ -255,9 +257,26 @@ try {
         `found: ${dests.join(', ') || 'nothing'}`);
     }
   }
+  // The consent gadgets are not in probes.json (they make requests only when a test asks):
+  // what their code can reach, by directive.
+  const fakeOrigin = (label) => `http://${label}.thirdparty.test:${env.fakePort}`;
+  const consentExpect = {
+    'consent-a': [[fakeOrigin('api'), 'connect-src']],
+    'consent-b': [[fakeOrigin('api'), 'connect-src']],
+    'consent-kinds': ['ok', 'no'].flatMap((l) => ['script-src', 'img-src', 'frame-src', 'connect-src'].map((d) => [fakeOrigin(l), d])),
+  };
+  for (const [id, want] of Object.entries(consentExpect)) {
+    const g = byGadget.get(id);
+    const missing = want.filter(([o, d]) => !g?.rows.some((r) => !r.dynamic && r.destination === o && r.directive === d));
+    check(`gadget ${id}: ${want.length} constant destination(s) by directive`, g && !missing.length,
+      `missing: ${missing.map(([o, d]) => `${d} ${o}`).join(', ')}`);
+  }
   const extra = view.gadgets.map((g) => g.id).filter((id) => !harnessGadgets.includes(id));
   if (extra.length) console.log(`  other gadgets of this wiki (not checked): ${extra.join(', ')}`);
 
+  const site = view.site.find((x) => x.id === 'site');
+  check("the site scripts' group lists MediaWiki:Common.js's destination", site?.rows.some((r) => !r.dynamic && r.destination === originOf(probes.find((p) => p.id === 'site').url)),
+    JSON.stringify(view.site));
   for (const s of view.site) console.log(`    site scripts (${s.id}): ${[...new Set(s.rows.map((r) => r.destination))].join(', ') || '-'}${s.notes.length ? ` [${s.notes.join('; ')}]` : ''}`);
 
   // (b) every request of user-managed code has its static finding.
@@ -315,6 +334,10 @@ try {
   }
   check(`${extraJs} is a child of ${common} (importScript)`, xi > ci && ci >= 0 && view.tree[xi].depth === 1 && parent?.title === common,
     `extra.js at ${xi} depth ${view.tree[xi]?.depth}, parent ${parent?.title}`);
+  const roots = view.tree.filter((n) => n.depth === 0).map((n) => `${n.title}=${n.state}`);
+  check('the roots: common.js, the skin\'s script (missing here), global.js on Meta (skipped: not Wikimedia)',
+    JSON.stringify(roots) === JSON.stringify([`${common}=scanned`, `User:${env.adminUser}/vector.js=missing`, `User:${env.adminUser}/global.js=skipped`]),
+    roots.join(', '));
   const fake = (u) => originOf(probes.find((p) => p.id === u).url);
   check(`${common} lists the wiki (importScript) and ${fake('user')}`, ci >= 0
     && view.tree[ci].rows.some((r) => !r.dynamic && r.destination === wikiOrigin)
