@@ -215,6 +215,13 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
     case 'set-mode':
       serially(function () { return setMode(msg.mode); }).then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
       return true;
+    case 'load-scanner':
+      // The page world asked for the scanner module (issue 7/7): the file of this package is
+      // run in the asking frame's page world. No web-accessible resource, no page request.
+      if (tabId < 0) return false;
+      api.scripting.executeScript({ target: { tabId: tabId, frameIds: [frameId] }, world: 'MAIN', files: ['scanner.js'] })
+        .then(function () { reply({ ok: true }); }, function (e) { reply({ error: String(e && e.message || e) }); });
+      return true;
     case 'core-host':
       PLATFORM.ensureCoreHost().then(function () { reply({ ok: true }); }, function (e) { reply({ error: e.message }); });
       return true;

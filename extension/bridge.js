@@ -107,6 +107,11 @@
       case 'remote-start':
         startRemote(data);
         break;
+      case 'load-scanner':
+        toBackground({ type: 'load-scanner' }).then(function (r) {
+          toPage('scanner-loaded', r || { error: 'the extension did not answer' });
+        });
+        break;
       case 'obs':
         if (port) port.postMessage({ type: 'obs', list: data.list, values: data.values });
         else earlyObs.push(data);

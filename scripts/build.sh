@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Release build of the WebAssembly core into pkg/:
+# Release build of the WebAssembly core into pkg/ and of the scanner module into pkg-scanner/
+# (feature `scan-module`, only `scan` exported; bundled as dist/tpr-auditor-scanner.js), each:
 #   1. wasm-pack build --target no-modules --release --out-dir pkg --no-typescript
 #      (classic-script glue: a global `wasm_bindgen(...)`, initialised with explicitly
 #      passed bytes: `await wasm_bindgen({module_or_path: bytes})`)
@@ -35,8 +36,7 @@ command -v wasm-bindgen >/dev/null || die "wasm-bindgen not found: run scripts/s
 crate_name="$(cd "$CRATE_DIR" && cargo metadata --no-deps --format-version 1 \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);const dir=process.argv[1];const p=m.packages.find(p=>require("path").dirname(p.manifest_path)===dir)||m.packages[0];process.stdout.write(p.name.replace(/-/g,"_"))})' "$CRATE_DIR")"
 PKG="$CRATE_DIR/pkg"
-WASM="$PKG/${crate_name}_bg.wasm"
-GLUE="$PKG/${crate_name}.js"
+SCANNER_PKG="$CRATE_DIR/pkg-scanner"
 
 # Resolve wasm-opt before building, refusing anything that is not npm's pinned binaryen,
 # whatever PATH or WASM_OPT say.
@@ -56,51 +56,68 @@ fi
 
 say "crate: $CRATE_DIR ($crate_name)"
 say "$(wasm-pack --version), $(wasm-bindgen --version)"
-t=$SECONDS
-# wasm-pack's update check asks crates.io's web API, which is unreachable here: its
-# "failed to get wasm-pack version" warning is harmless.
-(cd "$CRATE_DIR" && wasm-pack build --target no-modules --release --out-dir pkg --no-typescript)
-say "wasm-pack done in $((SECONDS - t)) s"
-[[ -f "$WASM" && -f "$GLUE" ]] || die "expected $WASM and $GLUE"
-raw_before=$(stat -c %s "$WASM")
 
-say "$wasm_opt_line"
-if [[ "${NO_WASM_OPT:-}" != 1 ]]; then
-  # wasm-opt takes ~10 s on the full core; its output for an unchanged input (same
-  # bytes, same wasm-opt, same flags) is reused from target/wasm-opt-cache/.
-  key="$(cat "$WASM" <(printf '%s\n' "$version" "${WASM_OPT_FEATURES[*]}" -Oz) | sha256sum | cut -c1-32)"
-  cache_dir="$(cd "$CRATE_DIR" && cargo metadata --no-deps --format-version 1 | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory')/wasm-opt-cache"
-  if [[ -f "$cache_dir/$key.wasm" ]]; then
-    cp "$cache_dir/$key.wasm" "$WASM"
-    say "wasm-opt -Oz: input unchanged, reused $cache_dir/$key.wasm ($raw_before -> $(stat -c %s "$WASM") bytes)"
-  else
-    t=$SECONDS
-    "$NPM_WASM_OPT" -Oz "${WASM_OPT_FEATURES[@]}" "$WASM" -o "$WASM.opt"
-    mv "$WASM.opt" "$WASM"
-    say "wasm-opt -Oz done in $((SECONDS - t)) s ($raw_before -> $(stat -c %s "$WASM") bytes)"
-    mkdir -p "$cache_dir"
-    find "$cache_dir" -name '*.wasm' -mtime +7 -delete 2>/dev/null || true
-    cp "$WASM" "$cache_dir/$key.wasm"
+# build_module OUT_DIR OUT_NAME [CARGO_ARGS...]: wasm-pack (no-modules glue), wasm-opt -Oz
+# (cached), node smoke test, raw and gzip sizes. Used for the page module (pkg/) and the
+# lazily loaded scanner module (pkg-scanner/, feature `scan-module`).
+build_module() {
+  local out="$1" name="$2"; shift 2
+  local wasm="$out/${name}_bg.wasm" glue="$out/${name}.js" t raw_before key cache_dir raw gz glue_raw
+  t=$SECONDS
+  # wasm-pack's update check asks crates.io's web API, which is unreachable here: its
+  # "failed to get wasm-pack version" warning is harmless.
+  (cd "$CRATE_DIR" && wasm-pack build --target no-modules --release --out-dir "$out" \
+    --out-name "$name" --no-typescript -- "$@")
+  say "wasm-pack ($name) done in $((SECONDS - t)) s"
+  [[ -f "$wasm" && -f "$glue" ]] || die "expected $wasm and $glue"
+  raw_before=$(stat -c %s "$wasm")
+
+  say "$wasm_opt_line"
+  if [[ "${NO_WASM_OPT:-}" != 1 ]]; then
+    # wasm-opt takes ~10 s on the full core; its output for an unchanged input (same
+    # bytes, same wasm-opt, same flags) is reused from target/wasm-opt-cache/.
+    key="$(cat "$wasm" <(printf '%s\n' "$version" "${WASM_OPT_FEATURES[*]}" -Oz) | sha256sum | cut -c1-32)"
+    cache_dir="$(cd "$CRATE_DIR" && cargo metadata --no-deps --format-version 1 | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory')/wasm-opt-cache"
+    if [[ -f "$cache_dir/$key.wasm" ]]; then
+      cp "$cache_dir/$key.wasm" "$wasm"
+      say "wasm-opt -Oz: input unchanged, reused $cache_dir/$key.wasm ($raw_before -> $(stat -c %s "$wasm") bytes)"
+    else
+      t=$SECONDS
+      "$NPM_WASM_OPT" -Oz "${WASM_OPT_FEATURES[@]}" "$wasm" -o "$wasm.opt"
+      mv "$wasm.opt" "$wasm"
+      say "wasm-opt -Oz done in $((SECONDS - t)) s ($raw_before -> $(stat -c %s "$wasm") bytes)"
+      mkdir -p "$cache_dir"
+      find "$cache_dir" -name '*.wasm' -mtime +7 -delete 2>/dev/null || true
+      cp "$wasm" "$cache_dir/$key.wasm"
+    fi
   fi
-fi
 
-if [[ "${SKIP_WASM_SMOKE:-}" == 1 ]]; then
-  say "smoke test skipped (SKIP_WASM_SMOKE=1)"
-else
-  node "$ROOT/scripts/wasm-smoke.js" "$GLUE" "$WASM"
-fi
+  if [[ "${SKIP_WASM_SMOKE:-}" == 1 ]]; then
+    say "smoke test skipped (SKIP_WASM_SMOKE=1)"
+  else
+    node "$ROOT/scripts/wasm-smoke.js" "$glue" "$wasm"
+  fi
 
-raw=$(stat -c %s "$WASM")
-gz=$(gzip -9c "$WASM" | wc -c)
-glue_raw=$(stat -c %s "$GLUE")
-say "size: ${WASM#"$CRATE_DIR"/} raw $raw bytes ($((raw / 1024)) KiB), gzip -9 $gz bytes ($((gz / 1024)) KiB)"
-say "size: ${GLUE#"$CRATE_DIR"/} raw $glue_raw bytes"
+  raw=$(stat -c %s "$wasm")
+  gz=$(gzip -9c "$wasm" | wc -c)
+  glue_raw=$(stat -c %s "$glue")
+  say "size: ${wasm#"$CRATE_DIR"/} raw $raw bytes ($((raw / 1024)) KiB), gzip -9 $gz bytes ($((gz / 1024)) KiB)"
+  say "size: ${glue#"$CRATE_DIR"/} raw $glue_raw bytes"
+}
+
+# The page module (default features), then the scanner module: only `scan` is exported
+# (feature `scan-module` compiles the page runtime, panel and extension glue out).
+build_module "$PKG" "$crate_name"
+build_module "$SCANNER_PKG" "${crate_name}_scanner" --features scan-module
+
+# The scanner as one classic script, loaded on first use (src/web/scanner.rs).
+python3 "$ROOT/scripts/bundle.py" --scanner "$SCANNER_PKG" "$CRATE_DIR/dist/tpr-auditor-scanner.js"
 
 # The page-world bundle (bootstrap + glue + embedded wasm + loader): one classic script.
 python3 "$ROOT/scripts/bundle.py" "$PKG" "$CRATE_DIR/dist/tpr-auditor.js"
 
 # The on-wiki gadget (dist/gadget/): ES2017 check, size budget, installation material.
-"$ROOT/scripts/build-gadget.sh" "$PKG" "$CRATE_DIR/dist/gadget"
+"$ROOT/scripts/build-gadget.sh" "$PKG" "$CRATE_DIR/dist/gadget" "$SCANNER_PKG"
 
 # The browser extension (dist/extension/{chromium,firefox}/ and a zip per browser).
-"$ROOT/scripts/build-extension.sh" "$PKG" "$CRATE_DIR/dist/extension"
+"$ROOT/scripts/build-extension.sh" "$PKG" "$CRATE_DIR/dist/extension" "$SCANNER_PKG"

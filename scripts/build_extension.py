@@ -2,7 +2,7 @@
 """Builds the browser extension (SPEC section 10, issue 5/7) from extension/ into
 dist/extension/{chromium,firefox}/ plus one zip per browser, from the already built pkg/.
 
-usage: build_extension.py PKG_DIR OUT_DIR
+usage: build_extension.py PKG_DIR OUT_DIR [SCANNER_PKG_DIR]
        build_extension.py --check OUT_DIR     (only the manifest check of a built OUT_DIR)
 
 Per browser:
@@ -13,6 +13,9 @@ Per browser:
   page.js         the page-world bundle (scripts/bundle.py) with extension/page/prelude.js
   core/           wasm-bindgen's no-modules glue and the optimised .wasm (extension pages,
                   the background and the fallback core host load them)
+  scanner.js      the scanner module (scripts/bundle.py --scanner, from SCANNER_PKG_DIR,
+                  default pkg-scanner/ next to PKG_DIR): run in a page's world on request by
+                  the background (scripting.executeScript), never web-accessible
   icons/          PNGs drawn here with the standard library (zlib)
   everything else extension/*.js|html|css and _locales/ as they are
 Then checks the manifests (check_manifest) and writes tpr-auditor-<browser>-<version>.zip.
@@ -183,6 +186,10 @@ def check_manifest(browser, m, out):
             problems.append("Firefox needs the data collection declaration")
         if "scripts" not in m.get("background", {}):
             problems.append("Firefox needs background.scripts")
+    if "web_accessible_resources" in m:
+        problems.append("no web_accessible_resources: the scanner is injected by the background")
+    if not (out / "scanner.js").is_file():
+        problems.append("scanner.js (the scanner module) is not built")
     # Every file the manifest names exists.
     named = []
     named += list(m.get("icons", {}).values())
@@ -204,10 +211,15 @@ def check_manifest(browser, m, out):
     return problems
 
 
-def build(pkg, out_root):
+def build(pkg, out_root, scanner_pkg):
     version = crate_version()
     out_root.mkdir(parents=True, exist_ok=True)
     page_js = out_root / "page.js"
+    scanner_js = out_root / "scanner.js"
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts/bundle.py"), "--scanner", str(scanner_pkg), str(scanner_js)],
+        check=True,
+    )
     subprocess.run(
         [sys.executable, str(ROOT / "scripts/bundle.py"), str(pkg), str(page_js),
          "--options", json.dumps({"packaging": "extension", "failureNote": False}),
@@ -222,6 +234,7 @@ def build(pkg, out_root):
         (out / "core").mkdir(parents=True)
         (out / "icons").mkdir()
         shutil.copy(page_js, out / "page.js")
+        shutil.copy(scanner_js, out / "scanner.js")
         shutil.copy(pkg / "tpr_auditor.js", out / "core/tpr_auditor.js")
         shutil.copy(pkg / "tpr_auditor_bg.wasm", out / "core/tpr_auditor_bg.wasm")
         for f in COMMON_FILES + BROWSER_FILES[browser]:
@@ -245,6 +258,7 @@ def build(pkg, out_root):
               f"{archive.name} ({archive.stat().st_size} bytes), manifest check "
               f"{'FAILED' if problems else 'ok'}")
     page_js.unlink()
+    scanner_js.unlink()
     return 1 if failed else 0
 
 
@@ -262,8 +276,10 @@ def check_built(out_root):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     if sys.argv[1] == "--check":
         sys.exit(check_built(pathlib.Path(sys.argv[2])))
-    sys.exit(build(pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])))
+    pkg_dir = pathlib.Path(sys.argv[1])
+    scanner_dir = pathlib.Path(sys.argv[3]) if len(sys.argv) == 4 else pkg_dir.parent / "pkg-scanner"
+    sys.exit(build(pkg_dir, pathlib.Path(sys.argv[2]), scanner_dir))

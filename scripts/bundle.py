@@ -5,9 +5,13 @@ inside one function so that nothing but `window.tprAuditor` (and the bootstrap's
 handle) becomes visible to the page.
 
 usage: bundle.py PKG_DIR OUT_FILE [--options JSON] [--prelude FILE]
+       bundle.py --scanner SCANNER_PKG_DIR OUT_FILE
   --options JSON   a TPR_OPTIONS object literal baked in (e.g. '{"packaging":"gadget"}')
   --prelude FILE   packaging code placed inside the closure between the glue and the loader
                    (the extension's extension/page/prelude.js, which defines TPR_EXTENSION)
+  --scanner        the lazily loaded scanner module instead (issue 7/7): its no-modules glue,
+                   its .wasm as base64 and src/js/scanner.js in one closure, which registers
+                   under Symbol.for('tpr-auditor.scanner') and defines no global name
 """
 import base64
 import json
@@ -17,7 +21,36 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+def crate_version():
+    cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
+    return next(line.split('"')[1] for line in cargo.splitlines() if line.startswith("version = "))
+
+
+def bundle_scanner(pkg, out):
+    version = crate_version()
+    glue = (pkg / "tpr_auditor_scanner.js").read_text(encoding="utf-8")
+    wasm = (pkg / "tpr_auditor_scanner_bg.wasm").read_bytes()
+    register = (ROOT / "src/js/scanner.js").read_text(encoding="utf-8")
+    parts = [
+        f"/*! TPR Auditor {version}: static scanner (WebAssembly, embedded), loaded on first use"
+        " by tprAuditor.scan and the panel's Scan view. Built by scripts/bundle.py; do not edit. */\n",
+        "(function () {\n",
+        glue,
+        "\n;\n",
+        f"const TPR_VERSION = {json.dumps(version)};\n",
+        f'const TPR_SCANNER_WASM_BASE64 = "{base64.b64encode(wasm).decode("ascii")}";\n',
+        register,
+        "\n})();\n",
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(parts), encoding="utf-8")
+    print(f"bundle: {out} {out.stat().st_size} bytes (scanner wasm {len(wasm)} bytes, version {version})")
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "--scanner":
+        bundle_scanner(pathlib.Path(argv[2]), pathlib.Path(argv[3]))
+        return
     if len(argv) < 3:
         sys.exit(__doc__)
     pkg = pathlib.Path(argv[1])
@@ -33,10 +66,7 @@ def main(argv):
         else:
             sys.exit(__doc__)
         rest = rest[2:]
-    cargo = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
-    version = next(
-        line.split('"')[1] for line in cargo.splitlines() if line.startswith("version = ")
-    )
+    version = crate_version()
     glue = (pkg / "tpr_auditor.js").read_text(encoding="utf-8")
     wasm = (pkg / "tpr_auditor_bg.wasm").read_bytes()
     bootstrap = (ROOT / "src/js/bootstrap.js").read_text(encoding="utf-8")

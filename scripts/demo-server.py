@@ -13,6 +13,8 @@ Wiki listener (127.0.0.1:PORT, default 8080), meant to be opened as http://wiki.
   /w/load.php?modules=M&only=scripts (debug mode: one module)   likewise
   /w/load.php?...only=styles      an empty stylesheet
   /tpr-auditor.js                 dist/tpr-auditor.js (--bundle); 404 with a JS comment if missing
+  /tpr-auditor-scanner.js         the scanner module next to it (dist/tpr-auditor-scanner.js),
+                                  loaded by the auditor on its first scan (same origin)
   /w/api.php, /beacon*, POST, WebSocket, /__health, /__log   as the fake hosts answer them
   any other path                  the file under www/, else 404
   Text files get @@FAKE_PORT@@ replaced by the fake listener's port.
@@ -135,6 +137,8 @@ class WikiHandler(FakeHandler):
             return self.page()
         if path == "/tpr-auditor.js":
             return self.bundle()
+        if path == "/tpr-auditor-scanner.js":
+            return self.bundle("tpr-auditor-scanner.js")
         if path == "/w/index.php":
             return self.raw_page(query)
         if path == "/w/load.php":
@@ -159,13 +163,15 @@ class WikiHandler(FakeHandler):
             return self.reply(200, TEXT_CTYPES[".html"], body, "page-wrong-host")
         return self.file(os.path.join(WWW, "index.html"), "page")
 
-    def bundle(self):
+    def bundle(self, sibling=None):
         path = self.server.bundle
+        if sibling:
+            path = os.path.join(os.path.dirname(path), sibling)
         if os.path.isfile(path):
             return self.file(path, "bundle", substitute=False)
-        body = ("/* tpr-auditor.js: %s does not exist. Build it with scripts/build.sh "
+        body = ("/* %s: %s does not exist. Build it with scripts/build.sh "
                 "(scripts/demo.sh does). The demo page runs without the auditor meanwhile. */\n"
-                % path).encode()
+                % (os.path.basename(path), path)).encode()
         return self.reply(404, TEXT_CTYPES[".js"], body, "bundle-missing")
 
     def raw_page(self, query):

@@ -120,14 +120,16 @@ class Api:
 
 
 def merge_definition(current, line, position):
-    """The definition page with our line (and no other tpr-auditor line) first or last."""
-    pattern = re.compile(r"^\*+ *" + re.escape(GADGET) + r"\s*(\[|\|)")
+    """The definition page with our lines (the auditor, then its hidden scanner module; `line`
+    may hold both) and no other tpr-auditor / tpr-auditor-scanner line, first or last."""
+    pattern = re.compile(r"^\*+ *" + re.escape(GADGET) + r"(-scanner)?\s*(\[|\|)")
     kept = [ln for ln in (current or "").split("\n") if not pattern.match(ln)]
     while kept and not kept[-1].strip():
         kept.pop()
+    ours = [ln for ln in line.split("\n") if ln.strip()]
     if position == "first":
-        return "\n".join([line] + kept)
-    return "\n".join(kept + [line])
+        return "\n".join(ours + kept)
+    return "\n".join(kept + ours)
 
 
 def main():

@@ -3,7 +3,7 @@
 // package.json), for MediaWiki's gadget validation (current MediaWiki parses gadget JavaScript
 // as ES2017 and replaces an invalid page with an error stub; SPEC §10, issue 8 item 1).
 //
-//   node scripts/gadget-es2017.mjs IN OUT
+//   node scripts/gadget-es2017.mjs IN OUT [--no-compact]
 //
 // 1. Lowers the few post-ES2017 constructs generated code may contain (wasm-bindgen's glue
 //    uses optional chaining), one at a time, re-parsing after each rewrite:
@@ -12,7 +12,12 @@
 //      catch { ... }    ->  catch (v) { ... }
 //    Arrow functions keep `this` and `arguments`; a rewrite whose moved part contains
 //    `await`/`yield`, or an optional *method* call (`o.m?.()`, which needs `this`), is refused.
-// 2. Parses the result with acorn at ecmaVersion 2017, sourceType "script" (so `import`,
+// 2. Compacts it (the gadget page has a 1.5 MiB budget): comments are removed (except `/*!`
+//    notices; a removed comment that spanned lines leaves a newline, so automatic semicolon
+//    insertion is unchanged) and so is the indentation at the start of each line, except
+//    where the line starts inside a string or template literal. Both are found from acorn's
+//    own tokens, never by pattern matching on the text. --no-compact skips this step.
+// 3. Parses the result with acorn at ecmaVersion 2017, sourceType "script" (so `import`,
 //    `export` and `import.meta` fail too). Any error fails with its line and column.
 // Prints one line: bytes, rewrites, verdict. Exit status 1 on failure (OUT is not written).
 import fs from 'node:fs';
@@ -22,7 +27,8 @@ const require = createRequire(import.meta.url);
 const acorn = require('acorn');
 const ACORN_VERSION = require('acorn/package.json').version;
 
-const [inFile, outFile] = process.argv.slice(2);
+const [inFile, outFile, flag] = process.argv.slice(2);
+const COMPACT = flag !== '--no-compact';
 if (!inFile || !outFile) {
   console.error('usage: gadget-es2017.mjs IN OUT');
   process.exit(2);
@@ -143,6 +149,51 @@ for (let i = 0; ; i++) {
   src = src.slice(0, r.start) + r.text + src.slice(r.end);
 }
 
+/** Comments and leading indentation removed (see the header), using acorn's tokens. */
+function compact(text) {
+  const cuts = []; // [start, end, replacement]
+  const literals = []; // [start, end) of string and template tokens
+  const tokens = acorn.tokenizer(text, {
+    ecmaVersion: 'latest',
+    onComment(block, body, start, end) {
+      if (block && body.startsWith('!')) return;
+      cuts.push([start, end, block && body.includes('\n') ? '\n' : '']);
+    },
+  });
+  for (const t of tokens) {
+    if (t.type === acorn.tokTypes.string || t.type === acorn.tokTypes.template) literals.push([t.start, t.end]);
+  }
+  literals.sort((a, b) => a[0] - b[0]);
+  // Template tokens exclude the backticks and `${`: widen each template run to be safe.
+  const inLiteral = (pos) => {
+    let lo = 0, hi = literals.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (literals[mid][1] < pos) lo = mid + 1;
+      else if (literals[mid][0] > pos) hi = mid - 1;
+      else return true;
+    }
+    return false;
+  };
+  const indent = /\n([ \t]+)/g;
+  for (let m; (m = indent.exec(text));) {
+    const start = m.index + 1;
+    if (!inLiteral(start) && !inLiteral(m.index)) cuts.push([start, start + m[1].length, '']);
+  }
+  cuts.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let at = 0;
+  for (const [start, end, rep] of cuts) {
+    if (start < at) continue; // indentation inside a removed comment
+    out += text.slice(at, start) + rep;
+    at = end;
+  }
+  return out + text.slice(at);
+}
+
+let before = Buffer.byteLength(src);
+if (COMPACT) src = compact(src);
+
 try {
   acorn.parse(src, { ecmaVersion: 2017, sourceType: 'script' });
 } catch (e) {
@@ -152,5 +203,6 @@ try {
 
 fs.writeFileSync(outFile, src);
 for (const r of rewrites) console.log(`es2017: lowered ${r}`);
+if (COMPACT) console.log(`es2017: compacted ${before} -> ${Buffer.byteLength(src)} bytes (comments, indentation)`);
 console.log(`es2017: ${outFile}: ${Buffer.byteLength(src)} bytes, ${rewrites.length} rewrite(s), `
   + `valid ES2017 classic script (acorn ${ACORN_VERSION}, ecmaVersion 2017, sourceType script)`);

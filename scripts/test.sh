@@ -119,10 +119,12 @@ step js-bootstrap node --test tests/js/
 # The real-MediaWiki tests each set up and start their own wiki instance
 # (tests/mediawiki/, /tmp/tpr-mw*, ports 8088/8098/8108) and stop what they started.
 step e2e-demo e2e_node tests/e2e/demo.mjs
+step e2e-scan-demo e2e_node tests/e2e/scan-demo.mjs
 step e2e-differential e2e_node tests/e2e/differential.mjs
 step e2e-panel e2e_node tests/e2e/panel.mjs
 step csp-oracle node tests/e2e/csp-oracle.mjs
 step e2e-mediawiki e2e_node tests/e2e/mediawiki.mjs
+step e2e-scan-wiki e2e_node tests/e2e/scan-wiki.mjs
 step e2e-consent-wiki e2e_node tests/e2e/consent-wiki.mjs
 step e2e-consent-wiki-ff node tests/e2e/consent-wiki-firefox.mjs
 step e2e-gadget e2e_node tests/e2e/gadget.mjs

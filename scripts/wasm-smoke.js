@@ -21,6 +21,14 @@ async function main() {
   await wb({ module_or_path: bytes });
   const exports = Object.keys(wb).filter((k) => k !== "initSync");
   console.log(`wasm smoke: initialised OK, ${exports.length} export(s): ${exports.join(", ")}`);
+  // The scanner module (feature `scan-module`): one scan must find its destination.
+  if (typeof wb.scan === "function") {
+    const r = wb.scan("fetch('https://smoke.example/x')", { lang: "js" });
+    if (!r || !r.findings || r.findings.length !== 1 || r.findings[0].destination !== "https://smoke.example") {
+      throw new Error(`scan() answered ${JSON.stringify(r)}`);
+    }
+    console.log("wasm smoke: scan() found https://smoke.example");
+  }
 }
 
 main().catch((e) => {

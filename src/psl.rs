@@ -73,12 +73,36 @@ impl Hasher for FastHash {
     }
 }
 
+/// The rules one per line (`co.uk`, `*.ck`, `!www.ck`), expanded once from the grouped file
+/// (`parent:first first ...`, see `scripts/gen-psl.py`: 40 KB less in the WebAssembly). The
+/// text lives as long as the program so the rule table can borrow its keys from it.
+fn flat_rules() -> &'static str {
+    let mut flat = String::with_capacity(LIST.len() * 8 / 5);
+    for line in LIST.lines() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((parent, firsts)) = line.split_once(':') else {
+            continue;
+        };
+        for first in firsts.split(' ').filter(|f| !f.is_empty()) {
+            flat.push_str(first);
+            if !parent.is_empty() {
+                flat.push('.');
+                flat.push_str(parent);
+            }
+            flat.push('\n');
+        }
+    }
+    Box::leak(flat.into_boxed_str())
+}
+
 fn rules() -> &'static Rules {
     static RULES: OnceLock<Rules> = OnceLock::new();
     RULES.get_or_init(|| {
         let mut rules = Rules::with_capacity_and_hasher(10_000, Default::default());
-        for line in LIST.lines() {
-            if line.is_empty() || line.starts_with('#') {
+        for line in flat_rules().lines() {
+            if line.is_empty() {
                 continue;
             }
             let (suffix, kind) = if let Some(rest) = line.strip_prefix('!') {
@@ -253,8 +277,8 @@ mod tests {
                 wildcard: HashSet::new(),
                 exception: HashSet::new(),
             };
-            for line in LIST.lines() {
-                if line.is_empty() || line.starts_with('#') {
+            for line in flat_rules().lines() {
+                if line.is_empty() {
                     continue;
                 }
                 if let Some(rest) = line.strip_prefix('!') {
@@ -292,6 +316,30 @@ mod tests {
         }
     }
 
+    /// The grouped file expands to the PSL's own rule lines, each once.
+    #[test]
+    fn grouped_list_expands_to_rules() {
+        let flat: Vec<&str> = flat_rules().lines().collect();
+        assert_eq!(flat.len(), 9506, "rules in publicsuffix 20230209");
+        let set: HashSet<&str> = flat.iter().copied().collect();
+        assert_eq!(set.len(), flat.len(), "no rule twice");
+        for rule in [
+            "ac",
+            "com.ac",
+            "co.uk",
+            "*.ck",
+            "!www.ck",
+            "toolforge.org",
+            "github.io",
+            "*.compute.amazonaws.com",
+        ] {
+            assert!(set.contains(rule), "{rule}");
+        }
+        assert!(flat
+            .iter()
+            .all(|r| !r.is_empty() && !r.contains([':', ' ']) && !r.starts_with('.')));
+    }
+
     #[test]
     fn agrees_with_reference_on_every_rule() {
         let reference = Reference::new();
@@ -300,10 +348,7 @@ mod tests {
             reference.normal.len() + reference.wildcard.len() + reference.exception.len()
         );
         let mut hosts: Vec<String> = Vec::new();
-        for line in LIST
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
+        for line in flat_rules().lines().filter(|l| !l.is_empty()) {
             let bare = line.trim_start_matches('!').trim_start_matches("*.");
             for prefix in ["", "a.", "b.a.", "*.", "www.", "."] {
                 hosts.push(format!("{prefix}{bare}"));

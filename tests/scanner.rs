@@ -348,3 +348,37 @@ fn typescript_needs_its_feature() {
         Err(ScanError::TypescriptDisabled)
     ));
 }
+
+#[test]
+fn element_role_from_the_caller_is_paired_with_its_url() {
+    // The MediaWiki harness's consent-kinds gadget: `document.createElement(tag)` in a helper.
+    let r = js("function el(tag, url) { var e = document.createElement(tag); e.src = url; document.body.appendChild(e); }\n\
+        el('script', 'https://s.example/a.js'); el('img', 'https://i.example/p.png'); el('div', 'https://d.example/x');\n\
+        el(window.someTag, 'https://u.example/x');\n\
+        function never(tag) { var e = document.createElement(tag); e.src = 'https://never.example/x'; }\n\
+        function css(rel, href) { var l = document.createElement('link'); l.rel = rel; l.href = href; document.head.appendChild(l); }\n\
+        css('stylesheet', 'https://c.example/a.css'); css('preconnect', 'https://p.example');");
+    let d = destinations(&r);
+    let has = |c: &str, o: &str| d.contains(&(c.to_string(), o.to_string()));
+    assert!(has("script", "https://s.example"), "{d:?}");
+    assert!(has("img", "https://i.example"), "{d:?}");
+    assert!(has("style", "https://c.example"), "{d:?}");
+    assert!(has("preload", "https://p.example"), "{d:?}");
+    // Each call's tag goes with that call's URL only; a <div src> loads nothing.
+    assert!(
+        !has("script", "https://i.example") && !has("img", "https://s.example"),
+        "{d:?}"
+    );
+    assert!(!d.iter().any(|(_, o)| o == "https://d.example"), "{d:?}");
+    // A tag that is not a constant: the URL is still found, its role is not known.
+    assert!(has("other", "https://u.example"), "{d:?}");
+    assert!(has("other", "https://never.example"), "{d:?}");
+    let script = r
+        .findings
+        .iter()
+        .find(|f| f.destination == "https://s.example")
+        .expect("script");
+    assert_eq!(script.tier, Tier::Executable);
+    assert_eq!(script.confidence, Confidence::Certain);
+    assert_eq!(d.len(), 6, "{d:?}");
+}

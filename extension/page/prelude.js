@@ -7,6 +7,9 @@
  *                            load() → the stored text (sync), save(text) → to storage.sync
  *                            through the isolated world; `ready` resolves once the stored text
  *                            arrived (or after 1.5 s), and the loader waits for it.
+ *   TPR_EXTENSION.loadScanner()  runs the package's scanner.js in this page world (through the
+ *                            bridge and the background's scripting.executeScript): the lazily
+ *                            loaded scanner module of tprAuditor.scan (src/web/scanner.rs).
  *   TPR_EXTENSION.fallback(api, handle, error)
  *                            called when the core cannot start in the page (a CSP without
  *                            'wasm-unsafe-eval'): the bootstrap's raw observations go to a core
@@ -347,9 +350,29 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
     } catch (x) { return null; }
   }
 
+  // ---- the scanner module (issue 7/7) ------------------------------------------------------
+  // loadScanner(): asks the background to run the package's scanner.js in this frame's page
+  // world (scripting.executeScript); a Promise resolved once it ran (it registers itself,
+  // see src/js/scanner.js), rejected with the reason otherwise.
+  const scannerWaiters = [];
+  handlers['scanner-loaded'] = function (data) {
+    const list = scannerWaiters.splice(0);
+    for (let i = 0; i < list.length; i++) {
+      if (data && data.ok) list[i].resolve();
+      else list[i].reject(new Error(String(data && data.error || 'the extension could not load the scanner')));
+    }
+  };
+  function loadScanner() {
+    return new Promise(function (resolve, reject) {
+      scannerWaiters.push({ resolve: resolve, reject: reject });
+      if (scannerWaiters.length === 1) send('load-scanner', null);
+    });
+  }
+
   return {
     store: store,
     fallback: fallback,
     started: started,
+    loadScanner: loadScanner,
   };
 })(typeof window !== 'undefined' ? window : undefined);

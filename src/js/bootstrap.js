@@ -41,7 +41,8 @@
  *                             holdUntilAttach: holdable requests seen before attach are held
  *                             (a Promise) until the sink attached and decided them.
  *   handle.stats()            {queued, dropped, delivered, internalErrors, realms}
- *   handle.fetchText(url)     the auditor's own same-origin read (batch texts): Promise of
+ *   handle.fetchText(url, fresh) the auditor's own same-origin read (batch texts; with
+ *                             `fresh`, revalidated: the Scan view's API queries): Promise of
  *                             text or null; not reported, its resource entry swallowed
  *   handle.postForm(url, body) the auditor's own same-origin form POST (consent saved to the
  *                             user's preferences): Promise of text or null; not reported
@@ -2916,9 +2917,10 @@
       };
     },
     /** The auditor's own read of a same-origin text (a `load.php` batch, from the HTTP cache
-     *  when it can): a Promise of the text, or of null on any failure. Never reported. */
-    fetchText(url) {
-      return ownFetch(url, { credentials: 'same-origin', cache: 'force-cache' });
+     *  when it can; with `fresh`, revalidated: the Scan view's API queries): a Promise of the
+     *  text, or of null on any failure. Never reported. */
+    fetchText(url, fresh) {
+      return ownFetch(url, { credentials: 'same-origin', cache: fresh ? 'no-cache' : 'force-cache' });
     },
     /** The auditor's own same-origin form POST (saving consent to the user's preferences
      *  through the wiki's API): a Promise of the response text, or null. Never reported. */

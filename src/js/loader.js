@@ -14,6 +14,10 @@
  *                                local-storage, memory (src/web/store.rs)
  *   lang                         the panel's language (default: the wiki's user language)
  *   panel                        false: no badge or panel is mounted (auditing only)
+ *   scanner / data-scanner-url   where the lazily loaded scanner module comes from
+ *                                (src/web/scanner.rs): {module: NAME} (gadget: a hidden
+ *                                gadget, mw.loader.using), {url: URL} (demo: same-origin
+ *                                script); the extension's prelude gives {load: function}
  * The extension's prelude (extension/page/prelude.js, bundled with --prelude) defines
  * `TPR_EXTENSION` {store, fallback(api, handle, error), started(api)}: its `store` becomes
  * the consent store (the loader waits for `store.ready`), `fallback` takes over when the core
@@ -49,7 +53,9 @@
   const options = Object.assign({}, given || {});
   if (script && script.dataset) {
     if (script.dataset.packaging && !options.packaging) options.packaging = script.dataset.packaging;
+    if (script.dataset.scannerUrl && !options.scanner) options.scanner = { url: script.dataset.scannerUrl };
   }
+  if (!options.scanner && ext && typeof ext.loadScanner === 'function') options.scanner = { load: ext.loadScanner };
   const ownPrefixes = [];
   if (script && script.src) ownPrefixes.push(script.src);
   const ownModules = executingOwnModules();
@@ -151,6 +157,7 @@
       storage: typeof options.storage === 'string' ? options.storage : undefined,
       lang: typeof options.lang === 'string' ? options.lang : undefined,
       panel: options.panel === false ? false : undefined,
+      scanner: options.scanner && typeof options.scanner === 'object' ? options.scanner : undefined,
       ownPrefixes: ownPrefixes,
       ownModules: ownModules,
       store: ext && ext.store ? ext.store : undefined,

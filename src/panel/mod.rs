@@ -12,6 +12,7 @@
 //! | [`i18n`] | the message catalog (banana JSON, `$1`, `{{PLURAL}}`, fallback per key) |
 //! | [`text`] | page strings made safe to read (bidi controls, size) |
 //! | [`state`] | what the panel remembers (open, place, tab) |
+//! | [`scan`] | the Scan view: what to fetch, batches, findings per gadget, the user-script tree |
 
 pub mod aggregate;
 pub mod groups;
@@ -19,6 +20,7 @@ pub mod i18n;
 pub mod labels;
 pub mod log;
 pub mod rules;
+pub mod scan;
 pub mod state;
 pub mod text;
 

@@ -20,16 +20,19 @@ pub enum Tab {
     Sources,
     Prompts,
     Consent,
+    /// The static scan of the wiki's gadgets and the user's scripts (issue 7/7).
+    Scan,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Summary,
         Tab::Log,
         Tab::Destinations,
         Tab::Sources,
         Tab::Prompts,
         Tab::Consent,
+        Tab::Scan,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Tab {
             Tab::Sources => "sources",
             Tab::Prompts => "prompts",
             Tab::Consent => "consent",
+            Tab::Scan => "scan",
         }
     }
 
@@ -338,8 +342,9 @@ mod tests {
 
     #[test]
     fn tabs_wrap() {
-        assert_eq!(Tab::Summary.step(-1), Tab::Consent);
-        assert_eq!(Tab::Consent.step(1), Tab::Summary);
+        assert_eq!(Tab::Summary.step(-1), Tab::Scan);
+        assert_eq!(Tab::Scan.step(1), Tab::Summary);
+        assert_eq!(Tab::Consent.step(1), Tab::Scan);
         assert_eq!(Tab::Log.step(1), Tab::Destinations);
     }
 

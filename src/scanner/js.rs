@@ -275,6 +275,9 @@ struct Elem {
     /// How it was made: `createElement`, `Image`, `Audio`, `jQuery`.
     api: &'static str,
     tag: String,
+    /// The tag is parameter `(func, index)` (`document.createElement(tag)` in a helper): each
+    /// call site names it.
+    tag_param: Option<(u32, u32)>,
     attrs: Vec<ElemAttr>,
     likely: bool,
 }
@@ -292,6 +295,61 @@ struct Sink {
     offset: usize,
     function: Option<Rc<str>>,
     likely: bool,
+    /// The channel depends on an element tag that is a parameter of `func`.
+    tag: Option<Rc<TagParam>>,
+}
+
+/// What decides an element's role (its tag, `rel`, `type`, `as`): a constant (or nothing),
+/// or parameter `index` of the function its sink waits on.
+#[derive(Clone)]
+enum Piece {
+    Known(Option<String>),
+    Param(u32),
+}
+
+impl Piece {
+    /// `Err` when a parameter's argument is not a constant.
+    fn at(&self, args: &[Str]) -> Result<Option<String>, ()> {
+        match self {
+            Piece::Known(v) => Ok(v.clone()),
+            Piece::Param(i) => args
+                .get(*i as usize)
+                .and_then(Str::known)
+                .map(|k| Some(k.to_string()))
+                .ok_or(()),
+        }
+    }
+}
+
+/// A URL attribute of an element whose role depends on parameters of a function (the tag in
+/// `document.createElement(tag)`, `link.rel = rel` in a helper): each call site decides it.
+struct TagParam {
+    tag: Piece,
+    attr: String,
+    rel: Piece,
+    type_: Piece,
+    as_: Piece,
+}
+
+impl TagParam {
+    /// The channel for a call site's arguments: `None` inside when that element does not load
+    /// this attribute; `None` outside when the tag is not a constant. A `rel`, `type` or `as`
+    /// that is not a constant counts as not set (the role is then guessed, as without them).
+    #[allow(clippy::type_complexity)]
+    fn channel(&self, args: &[Str]) -> Option<Option<(Channel, Option<Directive>, bool)>> {
+        let tag = self.tag.at(args).ok()??.to_ascii_lowercase();
+        if !html::url_attrs(&tag).contains(&self.attr.as_str()) {
+            return Some(None);
+        }
+        let opt = |p: &Piece| p.at(args).ok().flatten();
+        Some(html::channel_for(
+            &tag,
+            &self.attr,
+            opt(&self.rel).as_deref(),
+            opt(&self.type_).as_deref(),
+            opt(&self.as_).as_deref(),
+        ))
+    }
 }
 
 struct CallSite {
@@ -473,6 +531,66 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
             let rel = known("rel");
             let type_ = known("type");
             let as_ = known("as");
+            // A role given by the caller: the tag, or `rel`/`type`/`as`, is a parameter.
+            let mut role_func = elem.tag_param.map(|(f, _)| f);
+            let mut piece = |name: &str, k: &Option<String>| -> Piece {
+                let param = elem
+                    .attrs
+                    .iter()
+                    .rev()
+                    .find(|a| a.name == name)
+                    .and_then(|a| match &a.value {
+                        Val::Str(s) if k.is_none() => s.lone_param(),
+                        _ => None,
+                    });
+                match param {
+                    Some((f, i)) if role_func.is_none_or(|r| r == f) => {
+                        role_func = Some(f);
+                        Piece::Param(i)
+                    }
+                    _ => Piece::Known(k.clone()),
+                }
+            };
+            let rel_p = piece("rel", &rel);
+            let type_p = piece("type", &type_);
+            let as_p = piece("as", &as_);
+            if let Some(func) = role_func {
+                // The role comes from each call site: one sink per URL attribute, its
+                // channel decided when the call sites are substituted.
+                let tag_p = match elem.tag_param {
+                    Some((_, i)) => Piece::Param(i),
+                    None => Piece::Known(Some(elem.tag.clone())),
+                };
+                for attr in &elem.attrs {
+                    if !["src", "href", "data", "srcset", "poster"].contains(&attr.name.as_str()) {
+                        continue;
+                    }
+                    let tag = Rc::new(TagParam {
+                        tag: tag_p.clone(),
+                        attr: attr.name.clone(),
+                        rel: rel_p.clone(),
+                        type_: type_p.clone(),
+                        as_: as_p.clone(),
+                    });
+                    for alt in alternatives(&attr.value) {
+                        let value = self.to_str(&alt);
+                        self.sinks.push(Sink {
+                            func,
+                            data_params: 0,
+                            value,
+                            api: attr.api,
+                            channel: Channel::Other,
+                            directive: None,
+                            carries: 0,
+                            offset: attr.offset,
+                            function: attr.function.clone(),
+                            likely: true,
+                            tag: Some(tag.clone()),
+                        });
+                    }
+                }
+                continue;
+            }
             for attr in &elem.attrs {
                 if !html::url_attrs(&elem.tag).contains(&attr.name.as_str()) {
                     continue;
@@ -545,6 +663,13 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                     for strs in combos {
                         let value = sink.value.substitute_params(sink.func, &strs);
                         resolved = true;
+                        let (channel, directive, likely) =
+                            match sink.tag.as_ref().and_then(|t| t.channel(&strs)) {
+                                // This call site's element does not load this attribute.
+                                Some(None) => continue,
+                                Some(Some((c, d, guessed))) => (c, d, guessed),
+                                None => (sink.channel, sink.directive, sink.likely),
+                            };
                         let still = value.param_func().filter(|_| {
                             matches!(
                                 value::resolve_destination(self.out.page(), &value),
@@ -558,31 +683,41 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                                 offset: call.offset,
                                 function: call.function.clone(),
                                 carries: sink.carries | data,
+                                channel,
+                                directive,
+                                likely,
+                                tag: None,
                                 ..sink.clone_meta()
                             }),
                             None => {
                                 let carries = sink.carries | value.carries | data;
                                 self.out.push(RawFinding {
                                     api: sink.api,
-                                    channel: sink.channel,
-                                    directive: sink.directive,
+                                    channel,
+                                    directive,
                                     url: value,
                                     carries,
                                     offset: call.offset,
                                     function: call.function.as_deref().map(str::to_string),
-                                    likely: sink.likely,
+                                    likely,
                                 });
                             }
                         }
                     }
                 }
                 if !resolved {
-                    // Never called with a known argument: report the sink itself as dynamic.
+                    // Never called with a known argument: report the sink itself as dynamic
+                    // (an element of unknown tag keeps what is known of its URL).
+                    let url = if sink.tag.is_some() {
+                        sink.value.substitute_params(sink.func, &[])
+                    } else {
+                        Str::hole(Hole::Unknown, sink.value.carries)
+                    };
                     self.out.push(RawFinding {
                         api: sink.api,
                         channel: sink.channel,
                         directive: sink.directive,
-                        url: Str::hole(Hole::Unknown, sink.value.carries),
+                        url,
                         carries: sink.carries,
                         offset: sink.offset,
                         function: sink.function.as_deref().map(str::to_string),
@@ -946,6 +1081,7 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                     offset: at,
                     function: self.function.clone(),
                     likely,
+                    tag: None,
                 });
                 continue;
             }
@@ -1027,10 +1163,20 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
         self.elems.push(Elem {
             api,
             tag: tag.to_ascii_lowercase(),
+            tag_param: None,
             attrs: Vec::new(),
             likely: false,
         });
         Val::Elem(id)
+    }
+
+    /// An element whose tag is parameter `index` of function `func`.
+    fn new_elem_param(&mut self, func: u32, index: u32, api: &'static str) -> Val {
+        let v = self.new_elem("", api);
+        if let Some(e) = self.elems.last_mut() {
+            e.tag_param = Some((func, index));
+        }
+        v
     }
 
     fn set_attr(&mut self, elem: u32, name: &str, value: Val, span: Span) {
@@ -2496,9 +2642,16 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 } else {
                     known(1)
                 };
-                return Some(match tag {
-                    Some(t) => self.new_elem(&t, "createElement"),
-                    None => Val::Unknown(0),
+                let param = match arg(usize::from(path != "document.createElement")) {
+                    Val::Str(s) => s.lone_param(),
+                    _ => None,
+                };
+                return Some(match (tag, param) {
+                    (Some(t), _) => self.new_elem(&t, "createElement"),
+                    (None, Some((func, index))) => {
+                        self.new_elem_param(func, index, "createElement")
+                    }
+                    (None, None) => Val::Unknown(0),
                 });
             }
             "$" => return Some(self.jquery(args, span)),
@@ -2761,6 +2914,7 @@ impl Sink {
             offset: self.offset,
             function: self.function.clone(),
             likely: self.likely,
+            tag: self.tag.clone(),
         }
     }
 }

@@ -174,6 +174,14 @@ impl Str {
         out.trim().to_string()
     }
 
+    /// `(func, index)` when the value is exactly one parameter of a function and nothing else.
+    pub fn lone_param(&self) -> Option<(u32, u32)> {
+        match self.parts.as_slice() {
+            [Part::Hole(Hole::Param { func, index })] => Some((*func, *index)),
+            _ => None,
+        }
+    }
+
     /// The function whose parameters appear in this value, if any.
     pub fn param_func(&self) -> Option<u32> {
         self.parts.iter().find_map(|p| match p {

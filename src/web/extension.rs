@@ -390,6 +390,16 @@ impl super::panel::PanelHost for RemoteHost {
         Ok(())
     }
 
+    /// No scan from the extension's own panel page: the Scan view needs the wiki page (its
+    /// API, same origin); it says so.
+    fn scanner(&self) -> Option<js_sys::Promise> {
+        None
+    }
+
+    fn fetch_own(&self, _url: &str) -> Option<js_sys::Promise> {
+        None
+    }
+
     fn answer(&self, _id: u64, _answer: crate::events::Answer) -> Result<(), String> {
         Err("requests are not held while the core runs in the extension (the wiki's CSP forbids WebAssembly in the page): write a rule instead".to_string())
     }

@@ -16,6 +16,7 @@
 //!   page code while it is borrowed.
 
 use super::panel::{Panel, PanelHost};
+use super::scanner::{scan_promise, ScannerLoader};
 use super::store;
 use super::{consent_error, from_js, to_js};
 use crate::assess::Auditor;
@@ -114,6 +115,8 @@ struct State {
     watching_backend: bool,
     /// The badge and panel; outside the borrow of `State` when called.
     panel: Rc<RefCell<Option<Panel>>>,
+    /// The scanner module, loaded on first use (`tprAuditor.scan`, the panel's Scan view).
+    scanner: Rc<ScannerLoader>,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -894,6 +897,22 @@ impl PanelHost for Host {
             .as_string()
             .filter(|s| !s.trim().is_empty())
     }
+
+    fn scanner(&self) -> Option<Promise> {
+        let shared = self.shared()?;
+        let loader = shared.try_borrow().ok()?.scanner.clone();
+        Some(loader.scan_function())
+    }
+
+    fn fetch_own(&self, url: &str) -> Option<Promise> {
+        let shared = self.shared()?;
+        let handle = shared.try_borrow().ok()?.handle.clone();
+        let f: Function = get(&handle, "fetchText").ok()?.dyn_into().ok()?;
+        f.call2(&handle, &JsValue::from_str(url), &JsValue::TRUE)
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
 }
 
 /// The exports of SPEC §7 and the session report (JSON, tokens redacted in URLs).
@@ -936,6 +955,10 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     let lang = Reflect::get(&options, &JsValue::from_str("lang"))
         .ok()
         .and_then(|l| l.as_string());
+    // The packaging's way to the scanner module (may hold a function: read as is).
+    let scanner = Rc::new(ScannerLoader::new(
+        &Reflect::get(&options, &JsValue::from_str("scanner")).unwrap_or(JsValue::UNDEFINED),
+    ));
     let options: InstallOptions = if options.is_undefined() || options.is_null() {
         InstallOptions::default()
     } else {
@@ -1006,6 +1029,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         consent_wait_since: None,
         watching_backend: false,
         panel: Rc::new(RefCell::new(None)),
+        scanner: scanner.clone(),
     };
     for e in startup_errors {
         state.record_error("consent", e);
@@ -1100,6 +1124,11 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         }
     }) as Box<dyn FnMut(JsValue, JsValue) -> JsValue>);
     Reflect::set(&api, &JsValue::from_str("answer"), &answer.into_js_value())?;
+    // scan(text, {lang, name}): a Promise of the scan report (src/web/scanner.rs).
+    let scan = Closure::wrap(Box::new(move |text: JsValue, options: JsValue| {
+        JsValue::from(scan_promise(&scanner, text, options))
+    }) as Box<dyn FnMut(JsValue, JsValue) -> JsValue>);
+    Reflect::set(&api, &JsValue::from_str("scan"), &scan.into_js_value())?;
 
     let consent = Object::new();
     let s = shared.clone();

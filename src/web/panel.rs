@@ -51,6 +51,11 @@ pub trait PanelHost {
     fn wiki_csp(&self) -> Option<String> {
         None
     }
+    /// A Promise of the scanner module's `scan(text, options)` function, loaded on first use.
+    fn scanner(&self) -> Option<js_sys::Promise>;
+    /// The auditor's own same-origin read (revalidated; never a page event): a Promise of the
+    /// text, or of null on failure.
+    fn fetch_own(&self, url: &str) -> Option<js_sys::Promise>;
 }
 
 /// The mounted badge and panel. Dropping it removes its DOM and listeners.

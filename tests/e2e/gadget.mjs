@@ -26,6 +26,9 @@
 //     without a hook sighting has source 'page'
 //  7. only the auditor gadget enabled (user Solo, probe-default off): the network log shows no
 //     request beyond the wiki itself that a load without the gadget does not also make
+//  7b. (issue 7/7 item 6) tprAuditor.scan() loads the hidden scanner gadget
+//     (ext.gadget.tpr-auditor-scanner) with one load.php of this wiki: the network log shows no
+//     request beyond the wiki from the first scan on, and a second scan makes no request
 //  8. installed as a user script (User:Admin/common.js gets dist/gadget/install-user-script.js,
 //     the default gadget off for Admin): it runs, reports (not its own script's load), sees
 //     later requests by hook; common.js and the option are restored afterwards
@@ -195,7 +198,13 @@ try {
     log(`Gadget-tpr-auditor.js: ${bytes} bytes (${(bytes / 1048576).toFixed(2)} MiB), gzip -9 ${gz} bytes (${Math.round(gz / 1024)} KiB); valid ES2017 (acorn ${createRequire(path.join(ROOT, 'package.json'))('acorn/package.json').version})`);
     assert.ok(bytes <= BUDGET, `above the 1.5 MiB budget: ${bytes}`);
     const def = fs.readFileSync(path.join(GADGET_DIR, 'Gadgets-definition.txt'), 'utf8').trim();
-    assert.match(def, /^\* tpr-auditor\[ResourceLoader\|default(\|[a-z]+)*\]\|tpr-auditor\.js$/);
+    // The auditor's line, then the hidden scanner module's (issue 7/7): never default.
+    const [line, scannerLine, ...more] = def.split('\n');
+    assert.match(line, /^\* tpr-auditor\[ResourceLoader\|default(\|[a-z]+)*\]\|tpr-auditor\.js$/);
+    assert.match(scannerLine || '', /^\* tpr-auditor-scanner\[ResourceLoader(\|[a-z]+)*\]\|tpr-auditor-scanner\.js$/);
+    assert.match(scannerLine, /\|hidden[|\]]/, 'the scanner is hidden');
+    assert.doesNotMatch(scannerLine, /\|default[|\]]/, 'the scanner is not default');
+    assert.deepEqual(more, [], 'two lines');
     assert.doesNotMatch(def, /dependencies=/, 'no dependencies');
     const json = JSON.parse(fs.readFileSync(path.join(GADGET_DIR, 'Gadgets', 'tpr-auditor.json'), 'utf8'));
     assert.equal(json.settings.default, true);
@@ -251,8 +260,13 @@ try {
     assert.equal(crypto.createHash('sha256').update(raw.trimEnd()).digest('hex'),
       crypto.createHash('sha256').update(fs.readFileSync(GADGET_JS, 'utf8').trimEnd()).digest('hex'), 'raw page differs from the build');
     const def = await (await fetch(`${WIKI}/index.php?title=MediaWiki:Gadgets-definition&action=raw&x=${Date.now()}`)).text();
-    assert.equal(def.split('\n')[0], fs.readFileSync(path.join(GADGET_DIR, 'Gadgets-definition.txt'), 'utf8').trim());
-    assert.equal(def.split('\n').filter((l) => /^\* *tpr-auditor\b/.test(l)).length, 1, 'exactly one tpr-auditor line');
+    // The auditor's line first, then the hidden scanner module's (issue 7/7), as built.
+    const ours = fs.readFileSync(path.join(GADGET_DIR, 'Gadgets-definition.txt'), 'utf8').trim().split('\n');
+    assert.deepEqual(def.split('\n').slice(0, ours.length), ours);
+    for (const name of ['tpr-auditor', 'tpr-auditor-scanner']) {
+      const re = new RegExp(`^\\* *${name}\\s*[[|]`);
+      assert.equal(def.split('\n').filter((l) => re.test(l)).length, 1, `exactly one ${name} line`);
+    }
     const g = await (await fetch(`${API}?action=query&list=gadgets&gaids=tpr-auditor&gaprop=id|metadata&format=json&formatversion=2`)).json();
     const meta = g.query.gadgets[0]?.metadata;
     assert.ok(meta, `gadget not listed: ${JSON.stringify(g)}`);
@@ -391,6 +405,49 @@ try {
     log(`beyond the wiki, both loads: ${beyond(without.entries).join(', ') || 'none'}`);
     const ownWiki = withG.entries.filter((e) => e.url.startsWith(`${WIKI}/`)).length - without.entries.filter((e) => e.url.startsWith(`${WIKI}/`)).length;
     log(`the auditor's extra requests to the wiki itself: ${ownWiki}`);
+  });
+
+  // --- 7b. scan(): the scanner gadget from the wiki, nothing beyond it (issue 7/7 item 6) ---
+  await check('scan(): loads the hidden scanner gadget from the wiki itself, no request beyond the wiki', async () => {
+    const SCANNER = 'ext.gadget.tpr-auditor-scanner';
+    await setOption(SOLO, 'gadget-tpr-auditor=1');
+    const { context, page, net, pageErrors } = await openPage({ user: SOLO });
+    try {
+      await page.goto(MAIN);
+      await page.waitForLoadState('networkidle');
+      assert.equal((await auditorReport(page)).status, 'running');
+      const before = await page.evaluate((m) => ({
+        state: mw.loader.getState(m), registered: !!window[Symbol.for('tpr-auditor.scanner')],
+      }), SCANNER);
+      assert.deepEqual(before, { state: 'registered', registered: false }, 'the scanner is not loaded before the first scan');
+      const n0 = net.entries.length;
+      const text = "fetch('https://api.example.org/x?u=' + mw.config.get('wgUserName'));\nmw.loader.load('//cdn.example.net/lib.js');";
+      const res = await page.evaluate(async ([t, m]) => {
+        const r = await tprAuditor.scan(t, { lang: 'js', name: 'probe.js' });
+        return { findings: r.findings.map((f) => `${f.channel} ${f.destination}`), state: mw.loader.getState(m) };
+      }, [text, SCANNER]);
+      await page.waitForTimeout(500); // anything the loaded module might still send
+      const during = net.entries.slice(n0);
+      log(`scan(): ${res.findings.join(', ')}; requests: ${during.map((e) => `${e.type} ${e.url.slice(0, 120)}`).join(', ')}`);
+      for (const f of ['fetch https://api.example.org', 'script http://cdn.example.net']) {
+        assert.ok(res.findings.includes(f), `the scan report lacks ${f}: ${res.findings.join(', ')}`);
+      }
+      assert.equal(res.state, 'ready', 'the scanner gadget module ran');
+      const beyond = during.filter((e) => !e.url.startsWith(`${WIKI}/`));
+      assert.deepEqual(beyond.map((e) => `${e.type} ${e.url}`), [], 'no request beyond the wiki');
+      const loads = during.filter((e) => e.type === 'script' && new URL(e.url).pathname.endsWith('/load.php')
+        && (new URL(e.url).searchParams.get('modules') || '').split('|').some((m) => m === SCANNER || (m.startsWith('ext.gadget.') && m.split(',').includes('tpr-auditor-scanner'))));
+      assert.equal(loads.length, 1, `one load.php of ${SCANNER}: ${during.map((e) => e.url).join(' ')}`);
+      assert.equal(loads[0].status, 200);
+      // A second scan makes no request at all.
+      const n1 = net.entries.length;
+      await page.evaluate(() => tprAuditor.scan('fetch("https://again.example/")', { lang: 'js' }));
+      assert.deepEqual(net.entries.slice(n1).map((e) => e.url), [], 'a second scan makes no request');
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await setOption(SOLO, 'gadget-tpr-auditor=0');
+    }
   });
 
   // --- 8. user script install ---------------------------------------------------------------

@@ -23,9 +23,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlSelectElement, KeyboardEvent, Window};
 
 mod logview;
+mod scanview;
 mod views;
 
 use logview::LogDom;
+use scanview::ScanDom;
 use views::{ConsentDom, GroupDom, GroupView, PromptsDom, SummaryDom};
 
 /// The panel's CSS (Codex tokens; no URLs).
@@ -148,6 +150,7 @@ struct PanelDom {
     src: GroupDom,
     prompts: PromptsDom,
     consent: ConsentDom,
+    scan: ScanDom,
     details: DetailsDom,
     status: TextCell,
 }
@@ -1191,6 +1194,7 @@ impl Ui {
             "import" => self.import(),
             "consent-restore" => self.restore_defaults(),
             "consent-edit" => self.edit_stored(),
+            "scan-start" => self.start_scan(),
             "filter-clear" => self.clear_filters(),
             _ => {}
         }
@@ -1574,6 +1578,7 @@ impl Ui {
                 Tab::Sources => "tpr-tab-sources",
                 Tab::Prompts => "tpr-tab-prompts",
                 Tab::Consent => "tpr-tab-consent",
+                Tab::Scan => "tpr-tab-scan",
             };
             let b = el_in(&doc, &tablist, "button", "tab")?;
             attr(&b, "type", "button");
@@ -1626,6 +1631,7 @@ impl Ui {
         )?;
         let prompts = PromptsDom::build(&doc, &cat, &panels[Tab::Prompts.index()])?;
         let consent = ConsentDom::build(&doc, &cat, &panels[Tab::Consent.index()])?;
+        let scan = ScanDom::build(&doc, &cat, &panels[Tab::Scan.index()])?;
 
         // The details pane: a non-modal dialog over the body.
         let droot = el_in(&doc, &body, "div", "details")?;
@@ -1668,6 +1674,7 @@ impl Ui {
             src,
             prompts,
             consent,
+            scan,
             details: DetailsDom {
                 root: droot,
                 title: dtitle,
