@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 use tpr_auditor::model::{CarryKind, Channel, Party, Tier};
-use tpr_auditor::scanner::{scan, Confidence, Lang, ScanError, ScanOptions, ScanReport};
+use tpr_auditor::scanner::{
+    scan, Confidence, Lang, ScanError, ScanOptions, ScanReport, DEFAULT_WIKI_URL,
+};
 
 const WIKI: &str = "https://en.wikipedia.org/wiki/Main_Page";
 
@@ -381,4 +383,28 @@ fn element_role_from_the_caller_is_paired_with_its_url() {
     assert_eq!(script.tier, Tier::Executable);
     assert_eq!(script.confidence, Confidence::Certain);
     assert_eq!(d.len(), 6, "{d:?}");
+}
+
+/// Inputs the fuzzer (fuzz/) found, kept as regressions. `swc-regexp-after-assign.bin` trips a
+/// `debug_assert` inside swc's lexer (it re-reads `/=`… as a regular expression): with debug
+/// assertions (this test, cargo-fuzz without `-O`) the parser thread panics and the scanner
+/// answers its typed error; in release builds (the WebAssembly, the CLI) there is no
+/// assertion and the scan ends normally. Either way: an answer, never a crash.
+#[test]
+fn fuzz_regressions_get_an_answer() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fuzz");
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        let data = std::fs::read(&path).expect("read");
+        // The fuzz target's encoding: the first byte picks the language, the rest is text.
+        let Some((&which, rest)) = data.split_first() else {
+            continue;
+        };
+        let lang = if which % 4 == 0 { Lang::Css } else { Lang::Js };
+        let text = String::from_utf8_lossy(rest);
+        match scan(&text, &ScanOptions::new(lang, DEFAULT_WIKI_URL)) {
+            Ok(_) => {}
+            Err(e) => assert!(matches!(e, ScanError::Thread(_)), "{}: {e}", path.display()),
+        }
+    }
 }
