@@ -3,8 +3,9 @@
 // acorn + acorn-walk scan of the same 1 MB mixed corpus, in the same Chromium run.
 //
 // usage: CHROMIUM=/usr/bin/chromium node scripts/scanner-bench-browser.mjs PKG_DIR WASM ACORN_DIR
-//   PKG_DIR  wasm-pack --target no-modules output built with `--features web-scan`
-//   WASM     the (wasm-opt -Oz) module to use
+//   PKG_DIR  wasm-pack --target no-modules output that exports scan(): pkg-scanner/ (the
+//            lazily loaded scanner module scripts/build.sh makes, feature `scan-module`)
+//   WASM     the (wasm-opt -Oz) module to use, e.g. pkg-scanner/tpr_auditor_scanner_bg.wasm
 //   ACORN_DIR a node_modules directory holding acorn and acorn-walk (npm install acorn acorn-walk)
 // The acorn scan does the same job in its simplest form: parse (ES2024, locations), walk
 // calls, `new` and assignments, match the loading APIs by name, take string-literal and
@@ -26,7 +27,9 @@ while (corpus.length < 1024 * 1024) {
   for (const f of files) corpus += "{\n" + readFileSync(join(fixtures, f), "utf8") + "\n}\n";
 }
 
-const glue = readFileSync(join(pkg, "tpr_auditor.js"), "utf8");
+// The wasm-bindgen glue: the one `tpr_auditor*.js` of the package.
+const glueFile = readdirSync(pkg).find((f) => /^tpr_auditor[a-z_]*\.js$/.test(f));
+const glue = readFileSync(join(pkg, glueFile), "utf8");
 const wasm = readFileSync(wasmFile).toString("base64");
 const acorn = readFileSync(join(acornDir, "acorn/dist/acorn.js"), "utf8");
 const walk = readFileSync(join(acornDir, "acorn-walk/dist/walk.js"), "utf8");

@@ -53,7 +53,7 @@ const BROKEN_KEY = 'userjs-tpr-auditor-broken';
 const T0 = Date.now();
 
 // harness.mjs reads TPR_MW_DIR at import time: import it after the defaults above.
-const { HARNESS_DIR, STATE_DIR, readConfig } = await import('../mediawiki/lib/harness.mjs');
+const { HARNESS_DIR, STATE_DIR, readConfig, wikiUp, runHarnessScript } = await import('../mediawiki/lib/harness.mjs');
 const { startBrowser } = await import('./lib/webdriver.mjs');
 const { checks, sleep } = await import('./lib/checks.mjs');
 const { check, tally } = checks();
@@ -62,18 +62,7 @@ const short = (v) => {
   return s && s.length > 500 ? `${s.slice(0, 500)}...` : s;
 };
 
-async function answers(url) {
-  try { return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status === 200; } catch { return false; }
-}
-async function wikiUp() {
-  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
-  const { env } = readConfig();
-  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`)) && (await answers(`http://127.0.0.1:${env.fakePort}/__health`));
-}
-function runScript(name) {
-  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', env: process.env });
-  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-}
+const runScript = runHarnessScript;
 
 // --- a minimal WebDriver BiDi client (one command at a time is all this test needs) -------------
 async function bidiConnect(url) {

@@ -22,7 +22,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HARNESS_DIR, STATE_DIR, readConfig, matches } from '../mediawiki/lib/harness.mjs';
+import { HARNESS_DIR, STATE_DIR, readConfig, matches, wikiUp, runHarnessScript } from '../mediawiki/lib/harness.mjs';
 import { startBrowser } from './lib/webdriver.mjs';
 import { checks, sleep } from './lib/checks.mjs';
 
@@ -34,18 +34,7 @@ const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const UUID = '5f2b7c1e-0a4d-4c8e-9b3f-7d6e1a2c3b4d';
 const ASSERTED = ['probe-fetch', 'probe-loadscript', 'probe-image'];
 
-async function answers(url) {
-  try { return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status === 200; } catch { return false; }
-}
-async function wikiUp() {
-  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
-  const { env } = readConfig();
-  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`)) && (await answers(`http://127.0.0.1:${env.fakePort}/__health`));
-}
-function runScript(name) {
-  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-}
+const runScript = runHarnessScript;
 
 let startedWiki = false;
 let wd = null;

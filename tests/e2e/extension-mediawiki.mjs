@@ -29,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import {
   HARNESS_DIR, STATE_DIR, readConfig, loadPlaywright, chromiumArgs, apiLogin, waitForProbes, matches,
   recordNetwork,
+  wikiUp, runHarnessScript,
 } from '../mediawiki/lib/harness.mjs';
 import { checks, sleep } from './lib/checks.mjs';
 
@@ -38,18 +39,7 @@ const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/c
 const T0 = Date.now();
 const { check, tally } = checks();
 
-async function answers(url) {
-  try { return (await fetch(url, { signal: AbortSignal.timeout(3000) })).status === 200; } catch { return false; }
-}
-async function wikiUp() {
-  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
-  const { env } = readConfig();
-  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`)) && (await answers(`http://127.0.0.1:${env.fakePort}/__health`));
-}
-function runScript(name) {
-  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-}
+const runScript = runHarnessScript;
 
 let startedWiki = false;
 let context = null;

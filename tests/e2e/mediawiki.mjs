@@ -44,6 +44,7 @@ import { driver as panelDriver, frames, waitFor, inRoot, clickInRoot } from './l
 import {
   HARNESS_DIR, STATE_DIR, readConfig, loadPlaywright, chromiumArgs, apiLogin, waitForProbes,
   waitForModuleStore, matches,
+  wikiUp, runHarnessScript,
 } from '../mediawiki/lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -72,26 +73,9 @@ const section = (t) => console.log(`\n=== ${t}`);
 const clip = (s, n = 140) => (s && s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
 // --- the wiki --------------------------------------------------------------------------------
-async function answers(url, body) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    if (r.status !== 200) return false;
-    return body === undefined || (await r.text()).trim() === body;
-  } catch { return false; }
-}
-
-async function wikiUp() {
-  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
-  const { env } = readConfig();
-  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`))
-    && (await answers(`http://127.0.0.1:${env.fakePort}/__health`, 'ok'));
-}
-
 function runScript(name) {
   const t = Date.now();
-  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  const out = `${r.stdout || ''}${r.stderr || ''}`.trim();
-  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${out}`);
+  runHarnessScript(name);
   console.log(`  ${name} ok in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
 

@@ -36,6 +36,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   HARNESS_DIR, STATE_DIR, readConfig, loadPlaywright, chromiumArgs, apiLogin, waitForProbes, recordNetwork,
+  wikiUp, runHarnessScript,
 } from '../mediawiki/lib/harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,23 +61,7 @@ function check(name, ok, detail = '') {
 const section = (t) => console.log(`\n=== ${t}`);
 
 // --- the wiki (as tests/e2e/mediawiki.mjs) ---------------------------------------------------
-async function answers(url, body) {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(3000) });
-    if (r.status !== 200) return false;
-    return body === undefined || (await r.text()).trim() === body;
-  } catch { return false; }
-}
-async function wikiUp() {
-  if (!fs.existsSync(path.join(STATE_DIR, 'env.json'))) return false;
-  const { env } = readConfig();
-  return (await answers(`${env.wikiUrl}/index.php?title=Main_Page`))
-    && (await answers(`http://127.0.0.1:${env.fakePort}/__health`, 'ok'));
-}
-function runScript(name) {
-  const r = spawnSync('bash', [path.join(HARNESS_DIR, name)], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tests/mediawiki/${name} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
-}
+const runScript = runHarnessScript;
 let startedWiki = false;
 let browser = null;
 async function cleanup() {
