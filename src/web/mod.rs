@@ -52,6 +52,17 @@ pub fn version() -> String {
 }
 
 #[cfg_attr(feature = "scan-module", allow(dead_code))]
+/// `target[key]`, or `undefined` when it is not there or `target` is not an object.
+/// Reflect.get throws on a primitive (no `mw` yet is the common case, asked on every request
+/// until the consent store is known), and a thrown exception costs a stack capture: so only
+/// objects are asked.
+pub(crate) fn prop(target: &JsValue, key: &str) -> JsValue {
+    if !target.is_object() && !target.is_function() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())

@@ -141,6 +141,11 @@ fn window() -> Result<web_sys::Window, JsValue> {
 }
 
 fn get(target: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    // The same error Reflect.get would throw for a primitive, without the thrown exception's
+    // cost (this runs on the request path).
+    if !target.is_object() && !target.is_function() {
+        return Err(JsValue::from_str("not an object"));
+    }
     Reflect::get(target, &JsValue::from_str(key))
 }
 

@@ -49,9 +49,7 @@ fn err(message: &str) -> JsValue {
     js_sys::Error::new(message).into()
 }
 
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
+use super::prop as get;
 
 /// An `Error` for anything thrown (a string, a jQuery rejection, an `Error`).
 fn as_error(e: JsValue, context: &str) -> JsValue {

@@ -14,7 +14,7 @@
 //! `-broken` in localStorage) for recovery.
 
 use crate::consent::{merge_from, ConsentList};
-use js_sys::{Function, Reflect};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -48,9 +48,7 @@ impl Backend {
     }
 }
 
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
+use super::prop as get;
 
 fn mw_config(key: &str) -> JsValue {
     let mw = get(&js_sys::global(), "mw");
