@@ -980,7 +980,9 @@ impl Ui {
         let mut pending = 0;
         self.host.with_session(&mut |s| {
             mode = s.mode();
-            pending = s.summary().pending;
+            // The questions listed: held requests and the queued questions of requests that
+            // could not wait (a beacon's), which the summary counts as blocked.
+            pending = s.prompts().count() as u64;
         });
         let problem = self.host.consent_problem();
         let cat = &self.cat;
