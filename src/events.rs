@@ -390,6 +390,10 @@ pub struct Session {
     /// Events waiting for a batch, with the stack to resolve again.
     waiting: HashMap<String, Vec<(u64, String)>>,
     loaders: HashMap<String, Source>,
+    /// Scripts whose loader's attribution still waits for a batch (script URL → that batch):
+    /// a request such a script makes waits for the same batch, so its chain names the loader
+    /// once known rather than the provisional batch URL.
+    provisional_loaders: HashMap<String, String>,
     events: VecDeque<Event>,
     cap: usize,
     next_id: u64,
@@ -409,6 +413,7 @@ impl Session {
             unavailable: HashSet::new(),
             waiting: HashMap::new(),
             loaders: HashMap::new(),
+            provisional_loaders: HashMap::new(),
             events: VecDeque::new(),
             cap: DEFAULT_CAP,
             next_id: 1,
@@ -556,6 +561,10 @@ impl Session {
             self.loaders
                 .entry(assessment.url.clone())
                 .or_insert_with(|| source.clone());
+            if let Some(batch) = &pending {
+                self.provisional_loaders
+                    .insert(assessment.url.clone(), batch.clone());
+            }
         }
 
         let key = FoldKey {
@@ -722,14 +731,34 @@ impl Session {
             rounds += 1;
             if !found_any || rounds >= MAX_BATCH_ROUNDS {
                 // The source waits for a batch only when attribution stopped at it.
-                let pending = fresh.into_iter().find(|u| {
-                    source.name.as_deref() == Some(attribution::without_fragment(u))
-                        || source.url.as_deref().map(attribution::without_fragment)
-                            == Some(attribution::without_fragment(u))
-                });
+                let pending = fresh
+                    .into_iter()
+                    .find(|u| {
+                        source.name.as_deref() == Some(attribution::without_fragment(u))
+                            || source.url.as_deref().map(attribution::without_fragment)
+                                == Some(attribution::without_fragment(u))
+                    })
+                    .or_else(|| self.loader_waits(&source));
                 return (source, frames, pending);
             }
         }
+    }
+
+    /// The batch the loader of `source`'s script still waits for, if its chain came from a
+    /// provisional loader (see [`Session::provisional_loaders`]).
+    fn loader_waits(&self, source: &Source) -> Option<String> {
+        if source.chain.is_empty() {
+            return None;
+        }
+        [source.url.as_deref(), source.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|u| {
+                self.provisional_loaders
+                    .get(attribution::without_fragment(u))
+                    .or_else(|| self.provisional_loaders.get(u))
+            })
+            .cloned()
     }
 
     fn resolve(&self, stack: &str) -> (Source, Vec<Frame>, Vec<String>) {
@@ -854,6 +883,19 @@ impl Session {
             };
             let waits = pending.is_some();
             e.attribution_pending = waits;
+            if matches!(
+                e.channel,
+                Channel::Script | Channel::Module | Channel::Worker
+            ) {
+                match &pending {
+                    Some(next) => {
+                        self.provisional_loaders.insert(e.url.clone(), next.clone());
+                    }
+                    None => {
+                        self.provisional_loaders.remove(&e.url);
+                    }
+                }
+            }
             // Held while attribution waited (see `observe`): decide now, whatever the source,
             // unless it still waits (then it stays held, with the better provisional source).
             let held = e.decision == Outcome::Pending && e.enforceable;
@@ -1345,6 +1387,34 @@ mod tests {
             // Decided once: a later adoption changes nothing that happened.
             assert!(!s.redecide().contains(&1));
         }
+    }
+
+    /// A script whose loader is still provisional (its batch not read yet) makes a request:
+    /// that request waits for the same batch, so its chain ends up naming the gadget, not the
+    /// batch URL (a race the real wiki's debug mode showed).
+    #[test]
+    fn a_request_from_a_script_with_a_provisional_loader_waits_for_it() {
+        let mut s = session();
+        let mut load = Observation::new(Channel::Script, "https://cdn.example.net/lib.js");
+        load.stack = Some(batch_stack());
+        s.observe(&load, &mut NoBatchSource).expect("observe");
+        assert!(s.event(1).expect("loader").attribution_pending);
+        let mut inner = Observation::new(Channel::Fetch, "https://api.example.net/");
+        inner.stack = Some("Error\n    at https://cdn.example.net/lib.js:1:10".into());
+        s.observe(&inner, &mut NoBatchSource).expect("observe");
+        let e = s.event(2).expect("inner");
+        assert!(e.attribution_pending, "waits for its loader's batch");
+        assert_eq!(e.source.chain, vec![format!("script:{BATCH_URL}")]);
+        let changed = s.add_batch(BATCH_URL, Some(BATCH_TEXT), &mut NoBatchSource);
+        assert_eq!(changed, vec![1, 2]);
+        let e = s.event(2).expect("inner");
+        assert!(!e.attribution_pending);
+        assert_eq!(
+            e.source.name.as_deref(),
+            Some("https://cdn.example.net/lib.js")
+        );
+        assert_eq!(e.source.chain, vec!["gadget:B".to_string()]);
+        assert!(s.waiting_batches().is_empty());
     }
 
     /// A batch that cannot be read ends the wait: the provisional source stays, honestly,
