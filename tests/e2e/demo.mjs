@@ -30,6 +30,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadPlaywright, chromiumArgs } from '../mediawiki/lib/harness.mjs';
+import { startServer, stopServer } from './lib/demo-server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUNDLE = path.join(ROOT, 'dist', 'tpr-auditor.js');
@@ -128,25 +129,7 @@ function check(name, ok, detail = '') {
 const gaps = [];
 function section(title) { console.log(`\n=== ${title}`); }
 
-function startServer() {
-  const proc = spawn('python3', [path.join(ROOT, 'scripts', 'demo-server.py'), '--port', '0', '--fake-port', '0', '--ready-json'],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo-server did not start in 10 s: ${stderr}`)), 10000);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`demo-server exited (${code}): ${stderr}`)); });
-    readline.createInterface({ input: proc.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      try { resolve({ proc, cfg: JSON.parse(line) }); } catch (e) { reject(new Error(`bad ready line: ${line}`)); }
-    });
-  });
-}
 
-function stopServer(proc) {
-  if (!proc || proc.exitCode !== null) return;
-  try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* already gone */ }
-}
 
 /** Every request of the context (all frames and workers) and every WebSocket. */
 function recordNetwork(context, page) {

@@ -53,6 +53,7 @@ import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { driver, frames, sleep, waitFor, inRoot, clickInRoot } from './lib/panel-driver.mjs';
+import { startServer as startDemoServer, stopServer as stopDemoServer } from './lib/demo-server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BUNDLE = process.env.TPR_BUNDLE || path.join(ROOT, 'dist', 'tpr-auditor.js');
@@ -229,15 +230,9 @@ const summaryOf = (page) => page.evaluate(() => tprAuditor.report().summary);
 
 // The demo (www/) served by scripts/demo-server.py, with the bundle under test.
 async function demoPage() {
-  const proc = spawn('python3', [path.join(ROOT, 'scripts', 'demo-server.py'), '--port', '0', '--fake-port', '0', '--ready-json', '--bundle', BUNDLE],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { proc, cfg } = await startDemoServer(['--bundle', BUNDLE]);
   let demoBrowser = null;
   try {
-    const cfg = await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('demo-server did not start in 10 s')), 10000);
-      proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`demo-server exited (${code})`)); });
-      readline.createInterface({ input: proc.stdout }).once('line', (line) => { clearTimeout(timer); resolve(JSON.parse(line)); });
-    });
     const { chromium } = await loadPlaywright();
     demoBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
       args: ['--no-sandbox', '--disable-gpu', ...cfg.quietFlags, `--host-resolver-rules=${cfg.hostResolverRules}`] });
@@ -308,7 +303,7 @@ async function demoPage() {
       && hcLog.length === 2 && hcLog[1] === true, JSON.stringify({ hcBefore, hcAfter, hcLog }));
   } finally {
     if (demoBrowser) await demoBrowser.close().catch(() => {});
-    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+    stopDemoServer(proc);
   }
 }
 

@@ -23,6 +23,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadPlaywright, chromiumArgs } from '../mediawiki/lib/harness.mjs';
+import { startServer, stopServer } from './lib/demo-server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM || process.env.TPR_CHROMIUM || '/usr/bin/chromium';
@@ -36,20 +37,6 @@ function check(name, ok, detail = '') {
 const watchdog = setTimeout(() => { console.log('FAIL  watchdog: 90 s'); process.exit(1); }, 90000);
 watchdog.unref();
 
-function startServer() {
-  const proc = spawn('python3', [path.join(ROOT, 'scripts', 'demo-server.py'), '--port', '0', '--fake-port', '0', '--ready-json'],
-    { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo-server did not start in 10 s: ${stderr}`)), 10000);
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`demo-server exited (${code}): ${stderr}`)); });
-    readline.createInterface({ input: proc.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      try { resolve({ proc, cfg: JSON.parse(line) }); } catch (e) { reject(new Error(`bad ready line: ${line}`)); }
-    });
-  });
-}
 
 const SCRIPT = `
 var API = 'https://tool.toolforge.org/api';
@@ -143,7 +130,7 @@ try {
   check('test ran', false, e && e.stack ? e.stack : String(e));
 } finally {
   if (context) await context.close().catch(() => {});
-  if (server) { try { process.kill(-server.proc.pid, 'SIGTERM'); } catch { /* gone */ } }
+  if (server) stopServer(server.proc);
   fs.rmSync(profile, { recursive: true, force: true });
 }
 const passed = results.filter(Boolean).length;
