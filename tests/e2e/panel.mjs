@@ -293,10 +293,13 @@ async function demoPage() {
       sc.src = '/w/index.php?title=MediaWiki:Gadget-HotCat.js&action=raw&ctype=text/javascript';
       sc.onload = resolve; sc.onerror = resolve; document.head.appendChild(sc);
     }));
-    await waitFor(async () => (await hotcatCount()).reduce((a, e) => a + e.count, 0) > hcBefore, 5000);
+    // Polled with room to spare: on a busy machine the script load and its request take time.
+    await waitFor(async () => (await hotcatCount()).reduce((a, e) => a + e.count, 0) > hcBefore, 15000);
     await page.evaluate(() => tprAuditor.settled());
+    const hotcatLog = () => page.evaluate((u) => window.demoLog.filter((e) => e.url === u).map((e) => e.ok), hotcatUrl);
+    await waitFor(async () => (await hotcatLog()).length >= 2, 10000);
     const hcAfter = await hotcatCount();
-    const hcLog = await page.evaluate((u) => window.demoLog.filter((e) => e.url === u).map((e) => e.ok), hotcatUrl);
+    const hcLog = await hotcatLog();
     await page.evaluate(() => tprAuditor.setMode('audit'));
     check('demo: the next identical request from HotCat (run again, block mode) is allowed by that rule and goes out',
       hcAfter.reduce((a, e) => a + e.count, 0) === hcBefore + 1 && hcAfter[hcAfter.length - 1].verdict === 'allow'

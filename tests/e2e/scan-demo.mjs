@@ -67,6 +67,11 @@ try {
   context.on('request', (r) => requests.push(r.url()));
   await page.goto(cfg.pageUrl, { waitUntil: 'load' });
   await page.evaluate(() => window.tprAuditor.ready);
+  // The demo's own gadgets keep making requests after `load` (a worker, late fetches): wait
+  // for them, so the requests counted below are the scanner's alone.
+  await page.waitForFunction(() => window.demoDone && Object.keys(window.demoDone).length >= 7
+    && Object.values(window.demoDone).every(Boolean), null, { timeout: 20000 }).catch(() => {});
+  await page.evaluate(() => window.tprAuditor.settled());
   const origin = new URL(cfg.pageUrl).origin;
 
   // 1. nothing loaded yet
