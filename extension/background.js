@@ -23,12 +23,29 @@
  *                 or the wiki list changes; removed when the mode is left.
  *   Wikis         user-added wikis get the content scripts through
  *                 scripting.registerContentScripts (the manifest covers Wikimedia).
+ *   Host access   the manifest grants Wikimedia's wiki and Cloud hosts; all other sites are
+ *                 an optional permission the options page asks for at the user's click.
+ *                 webRequest reports a request only to an extension with access to its
+ *                 host, so without that grant the network records cover Wikimedia hosts (and
+ *                 added wikis) only: `networkScope` says which, to the page and the popup.
  */
 'use strict';
 
 const api = chrome;
 const tabs = new Map(); // tabId -> {frames: Map(frameId -> Frame)}
 let dnrActive = false;
+const ALL_SITES = ['*://*/*'];
+// 'all-sites' or 'wiki-hosts' (what webRequest can report); read at start and on every change.
+let networkScope = 'wiki-hosts';
+function readNetworkScope() {
+  return api.permissions.contains({ origins: ALL_SITES }).then(function (all) {
+    networkScope = all ? 'all-sites' : 'wiki-hosts';
+    return networkScope;
+  }, function () { return networkScope; });
+}
+readNetworkScope();
+api.permissions.onAdded.addListener(readNetworkScope);
+api.permissions.onRemoved.addListener(readNetworkScope);
 const MAX_PENDING = 5000;
 
 function tabState(tabId) {
@@ -194,8 +211,8 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       f.absent = false;
       f.remote = !!(msg.data && msg.data.remote);
       const list = f.pending.splice(0);
-      reply({ csp: f.csp, network: list, dnr: dnrActive });
-      return false;
+      readNetworkScope().then(function (scope) { reply({ csp: f.csp, network: list, dnr: dnrActive, networkScope: scope }); });
+      return true;
     }
     case 'summary': {
       if (tabId < 0) return false;
@@ -229,8 +246,10 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       const t = tabs.get(msg.tabId);
       const frames = [];
       if (t) t.frames.forEach(function (f, id) { frames.push({ frameId: id, summary: f.summary, csp: f.csp, network: f.network, ready: f.ready }); });
-      reply({ count: tabCount(msg.tabId), frames: frames, dnr: dnrActive });
-      return false;
+      readNetworkScope().then(function (scope) {
+        reply({ count: tabCount(msg.tabId), frames: frames, dnr: dnrActive, networkScope: scope });
+      });
+      return true;
     }
     case 'dnr-state':
       api.declarativeNetRequest.getSessionRules().then(function (rules) { reply({ active: dnrActive, rules: rules }); });

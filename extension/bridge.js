@@ -100,7 +100,7 @@
         break;
       case 'started':
         toBackground({ type: 'frame-ready', data: data }).then(function (r) {
-          if (r && r.csp !== undefined) toPage('csp', { header: r.csp });
+          if (r && r.csp !== undefined) toPage('csp', { header: r.csp, networkScope: r.networkScope });
           if (r && r.network && r.network.length) toPage('network', { list: r.network });
         });
         break;

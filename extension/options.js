@@ -63,6 +63,7 @@
     document.querySelectorAll('input[name=mode]').forEach(function (r) { r.checked = r.value === mode; });
     await showStorage();
     await showWikis();
+    await showNetworkScope();
   }
 
   async function showStorage() {
@@ -125,8 +126,7 @@
   // ---- wikis ----
   async function showWikis() {
     const s = await TPR.settings();
-    const ul = $('wikis');
-    ul.textContent = '';
+    const items = []; // built first, then swapped in: two calls at once must not interleave
     for (const origin of s.wikis) {
       const li = document.createElement('li');
       const code = document.createElement('code');
@@ -143,15 +143,25 @@
         showWikis();
       });
       li.append(code, ' ', remove);
-      ul.appendChild(li);
+      if (!(await api.permissions.contains({ origins: [TPR.wikiPattern(origin)] }))) {
+        // The browser withdrew the access (its own settings): the auditor cannot run there.
+        const note = document.createElement('span');
+        note.className = 'error';
+        note.textContent = ' ' + msg('optionsWikiNoAccess');
+        li.appendChild(note);
+      }
+      items.push(li);
     }
+    $('wikis').replaceChildren(...items);
   }
 
   $('add-wiki').addEventListener('click', function () {
     const origin = TPR.wikiOrigin($('wiki-url').value);
     if (!origin) { status($('wiki-status'), msg('optionsWikiBad', [$('wiki-url').value]), false); return; }
-    // Asked at the click itself (the browser needs the user's gesture).
-    api.permissions.request({ origins: [TPR.wikiPattern(origin)] }).then(async function (granted) {
+    // Asked at the click itself (the browser needs the user's gesture), unless the access to
+    // all sites covers the wiki already (Chromium would prompt again for the one host).
+    const asked = allSites ? Promise.resolve(true) : api.permissions.request({ origins: [TPR.wikiPattern(origin)] });
+    asked.then(async function (granted) {
       if (!granted) { status($('wiki-status'), msg('optionsWikiRefused', [origin]), false); return; }
       const s = await TPR.settings();
       if (s.wikis.indexOf(origin) < 0) s.wikis.push(origin);
@@ -162,6 +172,31 @@
       showWikis();
     }, function (e) { status($('wiki-status'), e.message, false); });
   });
+
+  // ---- network records: the optional access to all sites ----
+  const ALL_SITES = ['*://*/*'];
+  let allSites = false; // read at load and on every change: the click handlers need it at once
+  async function showNetworkScope() {
+    const all = await api.permissions.contains({ origins: ALL_SITES });
+    allSites = all;
+    const el = $('network-scope');
+    el.textContent = msg(all ? 'optionsNetworkAll' : 'optionsNetworkWikis');
+    el.dataset.scope = all ? 'all-sites' : 'wiki-hosts';
+    $('grant-all-sites').disabled = all;
+  }
+  $('grant-all-sites').addEventListener('click', function () {
+    // Asked at the click itself (the browser needs the user's gesture).
+    api.permissions.request({ origins: ALL_SITES }).then(function (granted) {
+      if (!granted) status($('network-scope'), msg('optionsNetworkRefused'), false);
+      else showNetworkScope();
+    }, function (e) { status($('network-scope'), e.message, false); });
+  });
+  // No button gives it back: in Chromium, permissions.remove of all sites also takes away the
+  // manifest's own Wikimedia hosts until the extension restarts (and asking again prompts).
+  // The browser's settings for the extension withdraw it cleanly; the help text says so.
+  function accessChanged() { showNetworkScope(); showWikis(); }
+  api.permissions.onAdded.addListener(accessChanged);
+  api.permissions.onRemoved.addListener(accessChanged);
 
   load();
 })();

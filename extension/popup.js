@@ -55,6 +55,7 @@
     s.frames.forEach(function (f) { if (f.summary) requests += f.summary.requests; network += f.network; });
     fact(msg('popupRequests'), String(requests));
     fact(msg('popupNetwork'), String(network));
+    fact(msg('popupNetworkScope'), msg(s.networkScope === 'all-sites' ? 'popupNetworkAll' : 'popupNetworkWikis'));
     fact(msg('popupCsp'), top.csp || msg('popupCspNone'));
     remote = !!summary.remote;
     if (summary.remote) $('note').textContent = msg('popupRemote');

@@ -42,6 +42,14 @@ WIKIMEDIA_HOSTS = [
     "wikimediafoundation.org", "*.wmfusercontent.org", "w.wiki",
 ]
 WIKIMEDIA_MATCHES = [f"*://{h}/*" for h in WIKIMEDIA_HOSTS]
+# Wikimedia Cloud (Toolforge and Cloud VPS, SPEC section 3 party `cloud`): no content scripts
+# (no wiki runs there), but host access, so the network records include the tools a wiki page
+# contacts without the optional all-sites grant. `*.` also matches the bare domain.
+CLOUD_MATCHES = [f"*://*.{h}/*" for h in ("toolforge.org", "wmcloud.org", "wmflabs.org", "wikimedia.cloud")]
+WIKIMEDIA_HOST_ACCESS = WIKIMEDIA_MATCHES + CLOUD_MATCHES
+# What the options page may request at the user's click: all sites (the network records of
+# third-party loads) or any one wiki the user adds.
+OPTIONAL_HOST_ACCESS = ["*://*/*"]
 
 # Files of extension/ every browser gets, and those one browser gets.
 COMMON_FILES = ["bridge.js", "background.js", "common.js", "core-host.js", "options.html",
@@ -80,6 +88,8 @@ def substitute(value, version):
         return [substitute(v, version) for v in value]
     if value == "@WIKIMEDIA_MATCHES@":
         return list(WIKIMEDIA_MATCHES)
+    if value == "@WIKIMEDIA_HOST_ACCESS@":
+        return list(WIKIMEDIA_HOST_ACCESS)
     if value == "@VERSION@":
         return version
     return value
@@ -150,9 +160,16 @@ def check_manifest(browser, m, out):
     for p in ("webRequestBlocking", "tabs", "cookies", "history", "<all_urls>"):
         if p in m.get("permissions", []):
             problems.append(f"permission {p} is not needed")
-    # Host access: webRequest must see every destination (ground truth); nothing else.
-    if m.get("host_permissions") != ["<all_urls>"]:
-        problems.append("host_permissions must be exactly ['<all_urls>'] (network ground truth)")
+    # Host access (issue 5/7 item 2): Wikimedia's hosts at install, everything else optional,
+    # asked for at the user's click on the options page.
+    if m.get("host_permissions") != WIKIMEDIA_HOST_ACCESS:
+        problems.append("host_permissions must be exactly the Wikimedia wiki and Cloud hosts")
+    if m.get("optional_host_permissions") != OPTIONAL_HOST_ACCESS:
+        problems.append(f"optional_host_permissions must be exactly {OPTIONAL_HOST_ACCESS}")
+    for key in ("permissions", "optional_permissions"):
+        for p in m.get(key, []):
+            if "://" in p or p == "<all_urls>":
+                problems.append(f"host pattern {p} in {key}: host access belongs in (optional_)host_permissions")
     csp = m.get("content_security_policy", {})
     if set(csp) != {"extension_pages"}:
         problems.append(f"CSP keys must be extension_pages only, found {sorted(csp)}")

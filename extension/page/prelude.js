@@ -133,6 +133,7 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
   // ---- network ground truth, CSP header, popup commands --------------------------------
   const networkQueue = [];
   let pageCsp = null;
+  let networkScope = null;
   let networkSeen = 0;
   const networkUrls = []; // the first 5,000, for checks against the report (tests, support)
   function feedNetwork(obs) {
@@ -153,7 +154,10 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
     for (let i = 0; i < list.length; i++) feedNetwork(list[i]);
     scheduleSummary();
   };
-  handlers.csp = function (data) { pageCsp = data && typeof data.header === 'string' ? data.header : null; };
+  handlers.csp = function (data) {
+    pageCsp = data && typeof data.header === 'string' ? data.header : null;
+    if (data && (data.networkScope === 'all-sites' || data.networkScope === 'wiki-hosts')) networkScope = data.networkScope;
+  };
   handlers['open-panel'] = function () {
     if (api && api.panel && typeof api.panel.open === 'function') api.panel.open();
     else call(dispatch, global, new CustomEventC('tpr-auditor:open-panel'));
@@ -197,6 +201,12 @@ const TPR_EXTENSION = (function tprExtensionPrelude(global) {
   const extensionApi = Object.freeze({
     /** The Content-Security-Policy header(s) the wiki sent with this page, or null. */
     pageCsp: function () { return pageCsp; },
+    /**
+     * What the network layer can report: 'all-sites' (the user granted the optional access to
+     * all sites) or 'wiki-hosts' (Wikimedia's and the added wikis' hosts only); null until the
+     * extension answered.
+     */
+    networkScope: function () { return networkScope; },
     /** Requests of this frame the browser's network layer reported so far. */
     networkSeen: function () { return networkSeen; },
     /** The URLs the network layer reported (the first 5,000). */

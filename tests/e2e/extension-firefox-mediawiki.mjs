@@ -10,8 +10,11 @@
 // hosts (*.test, *.toolforge.org) reach fake-hosts.py. The packaged add-on is installed as a
 // temporary add-on; its moz-extension UUID is fixed beforehand (extensions.webextensions.uuids)
 // so the test can open its options page. Then:
-//   1. the wiki is added on the options page (URL field, "Add wiki" clicked through WebDriver:
-//      a real click, so permissions.request has its user gesture) and listed there;
+//   1. on the options page (lib/firefox-extension.mjs), the network records cover the wiki
+//      hosts only until "Record requests to all sites" is clicked (the optional host access,
+//      granted without Firefox's prompt by a pref), then the wiki is added (URL field, "Add
+//      wiki" clicked through WebDriver: a real click, so permissions.request has its user
+//      gesture) and listed there;
 //   2. logged in as Admin (every probe gadget enabled) through the wiki's own API from the
 //      page, the Main Page runs the auditor as the extension;
 //   3. the fetch, script and image probes (probe-fetch, probe-loadscript, probe-image) each
@@ -25,13 +28,12 @@ import { fileURLToPath } from 'node:url';
 import { HARNESS_DIR, STATE_DIR, readConfig, matches, wikiUp, runHarnessScript } from '../mediawiki/lib/harness.mjs';
 import { startBrowser } from './lib/webdriver.mjs';
 import { checks, sleep } from './lib/checks.mjs';
+import { firefoxPrefs, grantAllSitesFromOptions, element } from './lib/firefox-extension.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.join(ROOT, 'dist', 'extension');
 const T0 = Date.now();
 const { check, tally } = checks();
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
-const UUID = '5f2b7c1e-0a4d-4c8e-9b3f-7d6e1a2c3b4d';
 const ASSERTED = ['probe-fetch', 'probe-loadscript', 'probe-image'];
 
 const runScript = runHarnessScript;
@@ -65,7 +67,7 @@ try {
     driverArgs: ['--allow-system-access'],
     prefs: {
       'network.dns.forceResolve': '127.0.0.1', 'network.proxy.type': 0, 'network.proxy.allow_hijacking_localhost': false,
-      'dom.security.https_first': false, 'extensions.webextensions.uuids': JSON.stringify({ [geckoId]: UUID }),
+      'dom.security.https_first': false, ...firefoxPrefs(geckoId),
     },
   });
   const id = await wd.cmd('POST', '/moz/addon/install', { path: path.join(DIST, zip), temporary: true });
@@ -73,18 +75,12 @@ try {
   await sleep(1500);
   await wd.setTimeouts({ script: 30000, pageLoad: 30000 });
 
-  // 1. The wiki added through the options page's control.
-  // WebDriver may not navigate content to an extension page; the browser's own chrome can
-  // (Marionette's chrome context), as the user's click on "Options" would.
-  await wd.cmd('POST', '/moz/context', { context: 'chrome' });
-  await wd.execute(`const win = Services.wm.getMostRecentWindow('navigator:browser');
-    win.gBrowser.selectedBrowser.loadURI(Services.io.newURI(arguments[0]),
-      { triggeringPrincipal: Services.scriptSecurityManager.getSystemPrincipal() });`, [`moz-extension://${UUID}/options.html`]);
-  await wd.cmd('POST', '/moz/context', { context: 'content' });
-  for (let i = 0; i < 50 && !String(await wd.currentUrl()).startsWith('moz-extension:'); i++) await sleep(100);
-  await wd.executeAsync(`const done = arguments[arguments.length - 1];
-    (function poll() { if (document.readyState === 'complete' && document.getElementById('add-wiki')) done(); else setTimeout(poll, 100); })();`);
-  const el = async (css) => (await wd.cmd('POST', '/element', { using: 'css selector', value: css }))[ELEMENT];
+  // 1. The options page: the access to all sites granted (the network records of the
+  // fake third parties need it), then the wiki added through its control.
+  const scope = await grantAllSitesFromOptions(wd);
+  check('1. options: the network records cover the wiki hosts only, then all sites after "Record requests to all sites"',
+    scope.before === 'wiki-hosts' && scope.after === 'all-sites', scope);
+  const el = (css) => element(wd, css);
   await wd.cmd('POST', `/element/${await el('#wiki-url')}/value`, { text: `${env.wikiUrl}/index.php?title=Main_Page` });
   await wd.cmd('POST', `/element/${await el('#add-wiki')}/click`, {});
   const listed = await wd.executeAsync(`const done = arguments[arguments.length - 1];

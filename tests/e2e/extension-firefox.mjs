@@ -6,8 +6,11 @@
 // geckodriver (tests/e2e/lib/webdriver.mjs) starts Firefox with network.dns.forceResolve =
 // 127.0.0.1 (every name is this machine) and accepts the tiny wiki's self-signed certificate;
 // the packaged add-on (dist/extension/tpr-auditor-firefox-*.zip) is installed as a temporary
-// add-on with POST /session/{id}/moz/addon/install {path, temporary: true}. Then the wiki
-// page (tests/e2e/lib/extension-wiki.mjs) is opened and checked:
+// add-on with POST /session/{id}/moz/addon/install {path, temporary: true}. Then:
+//   0. its options page (lib/firefox-extension.mjs) says the network records cover the wiki
+//      hosts only; its "Record requests to all sites" button, clicked, grants the optional
+//      host access (Firefox's prompt answered yes by a pref), and the page API says so;
+// and the wiki page (tests/e2e/lib/extension-wiki.mjs) is opened and checked:
 //   1. the auditor exists before the page's first script and its core runs (packaging
 //      extension);
 //   2. the gadget's fetch is attributed to the gadget; its script load and the parser-inserted
@@ -26,6 +29,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBrowser } from './lib/webdriver.mjs';
+import { firefoxPrefs, grantAllSitesFromOptions } from './lib/firefox-extension.mjs';
 import {
   startWiki, GADGET, GADGET_NAME, LOADER_NAME, IMAGE_NAME, LOADER_SCRIPT, GADGET_IMAGE, REDIRECT_FROM, REDIRECT_TO,
 } from './lib/extension-wiki.mjs';
@@ -45,14 +49,24 @@ if (!zip) {
 const wiki = await startWiki();
 let wd;
 try {
+  const geckoId = JSON.parse(fs.readFileSync(path.join(DIST, 'firefox', 'manifest.json'), 'utf8')).browser_specific_settings.gecko.id;
   wd = await startBrowser('firefox', {
     acceptInsecureCerts: true,
-    prefs: { 'network.dns.forceResolve': '127.0.0.1', 'network.proxy.type': 0, 'network.stricttransportsecurity.preloadlist': false },
+    driverArgs: ['--allow-system-access'],
+    prefs: {
+      'network.dns.forceResolve': '127.0.0.1', 'network.proxy.type': 0, 'network.stricttransportsecurity.preloadlist': false,
+      ...firefoxPrefs(geckoId),
+    },
   });
   const id = await wd.cmd('POST', '/moz/addon/install', { path: path.join(DIST, zip), temporary: true });
-  check('the add-on installs as a temporary add-on', typeof id === 'string' && id.startsWith('tpr-auditor@'), id);
+  check('the add-on installs as a temporary add-on', id === geckoId, id);
   await sleep(1500); // the background page starts, mirrors storage, registers nothing else
   await wd.setTimeouts({ script: 20000, pageLoad: 20000 });
+  // The network records of third-party hosts need the optional access to all sites, granted
+  // on the options page (issue 5/7 item 2).
+  const scope = await grantAllSitesFromOptions(wd);
+  check('0. options: the network records cover the wiki hosts only, then all sites after "Record requests to all sites"',
+    scope.before === 'wiki-hosts' && scope.after === 'all-sites', scope);
   await wd.navigate(wiki.W() + '/wiki/Test');
   const state = await wd.executeAsync(`const done = arguments[arguments.length - 1];
     const start = Date.now();
@@ -60,7 +74,8 @@ try {
       const a = window.tprAuditor;
       if (a && a.status === 'running' && window.gadgetDone !== undefined) {
         a.settled().then(() => setTimeout(() => a.settled().then(() => done({
-          first: window.auditorFirst, status: a.status, report: a.report(), storage: a.consent.storage() })), 1500));
+          first: window.auditorFirst, status: a.status, report: a.report(), storage: a.consent.storage(),
+          networkScope: a.extension.networkScope() })), 1500));
       } else if (a && a.status === 'failed') {
         done({ status: a.status, error: a.error, first: window.auditorFirst });
       } else if (Date.now() - start > 15000) {
@@ -71,6 +86,7 @@ try {
   check('1. its core runs in the page', state.status === 'running', { status: state.status, error: state.error });
   const r = state.report || { events: [] };
   check('1. packaging extension', r.packaging === 'extension', r.packaging);
+  check('0. the page is told the network records cover all sites', state.networkScope === 'all-sites', state.networkScope);
   const ev = (url) => r.events.filter((e) => e.url === url);
   const f = ev(wiki.T('api', '/data.json?q=1'));
   check('2. the gadget fetch is attributed to the gadget', f.length === 1 && f[0].source.kind === 'user-script' && f[0].source.name === GADGET_NAME,

@@ -8,7 +8,8 @@
 //
 // The harness wiki (http://127.0.0.1:8088) is not a Wikimedia host, so this also exercises the
 // "other wiki" path: the wiki is added to the extension's settings, and the background
-// registers the content scripts for it (scripting.registerContentScripts). Logged in as Admin
+// registers the content scripts for it (scripting.registerContentScripts); the profile holds
+// the optional access to all sites (lib/chromium-extension.mjs). Logged in as Admin
 // (every probe gadget enabled), the Main Page is loaded once; then:
 //   1. the content scripts are registered for the wiki and the auditor runs as the extension;
 //   2. every probe of tests/mediawiki/probes.json has exactly one event with the expected
@@ -32,6 +33,7 @@ import {
   wikiUp, runHarnessScript,
 } from '../mediawiki/lib/harness.mjs';
 import { checks, sleep } from './lib/checks.mjs';
+import { stageExtension, launchWithExtension, grantAllSites } from './lib/chromium-extension.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXT = path.join(ROOT, 'dist', 'extension', 'chromium');
@@ -44,11 +46,13 @@ const runScript = runHarnessScript;
 let startedWiki = false;
 let context = null;
 let profile = null;
+let staged = null;
 const watchdog = setTimeout(() => { console.log('FAIL watchdog: not finished in 240 s'); finish(1); }, 240000);
 watchdog.unref();
 async function finish(code) {
   if (context) { await context.close().catch(() => {}); context = null; }
   if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  if (staged) fs.rmSync(staged, { recursive: true, force: true });
   if (startedWiki) { startedWiki = false; try { runScript('stop.sh'); } catch (e) { console.log(String(e.message)); } }
   console.log(`extension on MediaWiki in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
   console.log(`${tally.passed} passed, ${tally.failed + (code && !tally.failed ? 1 : 0)} failed`);
@@ -68,17 +72,13 @@ try {
 
   const { chromium } = await loadPlaywright();
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tpr-ext-mw-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: chromiumArgs(hosts, [`--disable-extensions-except=${EXT}`, `--load-extension=${EXT}`]),
-  });
-  let sw = context.serviceWorkers()[0] || await context.waitForEvent('serviceworker', { timeout: 15000 });
-  const extId = new URL(sw.url()).host;
-  const bg = async (fn, arg) => {
-    sw = context.serviceWorkers().find((w) => w.url().includes(extId)) || sw;
-    return sw.evaluate(fn, arg);
-  };
+  staged = stageExtension(EXT);
+  // The ground truth needs the optional access to all sites, as a user grants it on the
+  // options page (lib/chromium-extension.mjs: how a test profile gets it in Chromium).
+  const launchOpts = { dir: staged, profile, executablePath: CHROMIUM, headless: true, args: chromiumArgs(hosts, []) };
+  await grantAllSites(chromium, launchOpts);
+  let bg;
+  ({ context, bg } = await launchWithExtension(chromium, launchOpts));
   for (let i = 0; i < 100 && !(await bg(() => typeof TPR === 'object').catch(() => false)); i++) await sleep(100);
 
   // The wiki as a user would add it on the options page (the permission is already granted).

@@ -3,10 +3,15 @@
 //
 //   node tests/e2e/extension.mjs     (after scripts/build.sh, which builds dist/extension/)
 //
-// Loads dist/extension/chromium/ unpacked (playwright-core, launchPersistentContext with
-// --disable-extensions-except / --load-extension, new headless mode) and serves a tiny wiki
+// Loads a copy of dist/extension/chromium/ unpacked (playwright-core, launchPersistentContext
+// with --disable-extensions-except / --load-extension, new headless mode) and serves a tiny wiki
 // on a free loopback port; --host-resolver-rules maps en.wikipedia.org and the fake third
 // parties (*.thirdparty.example) to 127.0.0.1, so nothing leaves the machine. Checks:
+//   0. host access (item 2): as installed, exactly the manifest's Wikimedia hosts; the options
+//      page and the page API say the network records cover the wiki hosts only, and a gadget's
+//      third-party fetch is seen by its hook but not by the network layer. Then the profile
+//      is primed as if the user had granted all sites once (lib/chromium-extension.mjs), and
+//      the options page says the records cover all sites;
 //   1. the auditor runs before the page's first script (tprAuditor and the bootstrap handle
 //      exist in the first inline script), status running, packaging extension;
 //   2. a gadget's fetch (MediaWiki:Gadget-Fetcher.js) is attributed to it and seen by the
@@ -55,6 +60,9 @@ import {
   startWiki, GADGET_NAME, LOADER_NAME, IMAGE_NAME, REDIRECT_FROM, REDIRECT_TO, LOADER_SCRIPT, GADGET_IMAGE,
 } from './lib/extension-wiki.mjs';
 import { checks, sleep } from './lib/checks.mjs';
+import {
+  stageExtension, launchWithExtension, grantAllSites, shownNetworkScope, ALL_SITES,
+} from './lib/chromium-extension.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXT = path.join(ROOT, 'dist', 'extension', 'chromium');
@@ -86,26 +94,62 @@ if (!fs.existsSync(path.join(EXT, 'manifest.json'))) {
 }
 const { chromium } = await loadPlaywright();
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tpr-ext-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM,
-  headless: !process.env.EXT_HEADFUL,
-  ignoreHTTPSErrors: true,
+const staged = stageExtension(EXT);
+const launchOpts = {
+  dir: staged, profile, executablePath: CHROMIUM, headless: !process.env.EXT_HEADFUL, ignoreHTTPSErrors: true,
   args: [
     '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-quic', '--no-first-run', '--ignore-certificate-errors', `--disable-extensions-except=${EXT}`, `--load-extension=${EXT}`,
+    '--disable-quic', '--no-first-run', '--ignore-certificate-errors',
     '--host-resolver-rules=MAP en.wikipedia.org 127.0.0.1, MAP *.thirdparty.example 127.0.0.1, EXCLUDE localhost',
   ],
-});
-const pageErrors = [];
-let sw = context.serviceWorkers()[0] || await context.waitForEvent('serviceworker', { timeout: 15000 });
-const extId = new URL(sw.url()).host;
-check('the extension loaded (service worker running)', !!extId, sw.url());
-// The service worker may be restarted: always ask the context for the current one.
-const bg = async (fn, arg) => {
-  sw = context.serviceWorkers().find((w) => w.url().includes(extId)) || sw;
-  return sw.evaluate(fn, arg);
 };
+
+// ---- 0: as installed, host access is Wikimedia's hosts only (item 2) ----------------------
+{
+  const first = await launchWithExtension(chromium, launchOpts);
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(staged, 'manifest.json'), 'utf8'));
+    const granted = await first.bg(() => chrome.permissions.getAll());
+    check('0. at install the extension holds exactly the manifest\'s Wikimedia host access, not all sites',
+      JSON.stringify(granted.origins.slice().sort()) === JSON.stringify(manifest.host_permissions.slice().sort())
+        && !granted.origins.includes(ALL_SITES) && manifest.optional_host_permissions.includes(ALL_SITES),
+      granted.origins);
+    const optPage = await first.context.newPage();
+    await optPage.goto(`chrome-extension://${first.extId}/options.html`);
+    const scopeShown = await optPage.waitForFunction(() => document.getElementById('network-scope').dataset.scope, null, { timeout: 10000 })
+      .then((h) => h.jsonValue());
+    check('0. the options page says the network records cover the wiki hosts only', scopeShown === 'wiki-hosts', scopeShown);
+    await optPage.close();
+    const p0 = await first.context.newPage();
+    await p0.goto(W() + '/wiki/Test', { waitUntil: 'load' });
+    await p0.waitForFunction(() => window.tprAuditor && window.tprAuditor.status === 'running' && window.gadgetDone !== undefined, null, { timeout: 15000 });
+    await p0.evaluate(() => window.tprAuditor.settled());
+    await sleep(800);
+    await p0.evaluate(() => window.tprAuditor.settled());
+    const r0 = await p0.evaluate(() => window.tprAuditor.report());
+    const scope0 = await p0.evaluate(() => window.tprAuditor.extension.networkScope());
+    check('0. the page is told the network records cover the wiki hosts only', scope0 === 'wiki-hosts', scope0);
+    const apiEvents = r0.events.filter((e) => e.url === T('api', '/data.json?q=1'));
+    check('0. ... the gadget\'s third-party fetch is seen by its hook, not by the network layer (no access to that host)',
+      apiEvents.length === 1 && apiEvents[0].source.name === GADGET_NAME && apiEvents[0].observedBy.includes('hook')
+        && !apiEvents[0].observedBy.includes('network'), apiEvents.map((e) => e.observedBy));
+    const thirdByNetwork = r0.events.filter((e) => e.party === 'third' && e.observedBy.includes('network'));
+    check('0. ... and no third-party request is in the network records', thirdByNetwork.length === 0, thirdByNetwork.map((e) => e.url));
+    const wikiByNetwork = r0.events.filter((e) => new URL(e.url).hostname === 'en.wikipedia.org' && e.observedBy.includes('network'));
+    check('0. ... while requests to the wiki\'s own host are', wikiByNetwork.length > 0, r0.events.map((e) => [e.url, e.observedBy]));
+  } finally {
+    await first.context.close().catch(() => {});
+  }
+}
+
+// ---- the rest: the user granted all sites once (tests/e2e/lib/chromium-extension.mjs) -----
+await grantAllSites(chromium, launchOpts);
+const { context, extId, bg } = await launchWithExtension(chromium, launchOpts);
+const pageErrors = [];
+check('the extension loaded (service worker running)', !!extId, extId);
 await until(() => bg(() => typeof TPR === 'object' && TPR.core().then(() => true)), 15000);
+check('0. once granted, the options page says the network records cover all sites',
+  await shownNetworkScope(context, extId) === 'all-sites' && await bg((all) => chrome.permissions.contains({ origins: [all] }), ALL_SITES));
 
 const tab = await context.newPage();
 tab.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -198,6 +242,8 @@ try {
   const inReport = new Set(r.events.map((e) => e.url));
   const missing = got.filter((u) => !inReport.has(u) && !u.endsWith('/wiki/Test'));
   check('2. every request the server got from the page is in the report', missing.length === 0, missing);
+  check('2. with all sites granted the page is told the network records cover all sites',
+    await tab.evaluate(() => tprAuditor.extension.networkScope()) === 'all-sites');
   const notNetwork = r.events.filter((e) => e.party !== 'first' && !e.observedBy.includes('network'));
   check('2. every third-party event was also seen by the network layer', notNetwork.length === 0, notNetwork.map((e) => [e.url, e.observedBy]));
   for (const [hop, url] of [['first hop (302)', T(...REDIRECT_FROM)], ['second hop (after the redirect)', T(...REDIRECT_TO)]]) {
@@ -355,6 +401,8 @@ try {
   const popCount = await pop.waitForFunction(() => document.getElementById('count').textContent).then((h) => h.jsonValue());
   const badge2 = await bg((t) => chrome.action.getBadgeText({ tabId: t }), id2);
   check('8. popup: shows the tab\'s count (= badge)', popCount === badge2 && popCount !== '', { popCount, badge2 });
+  const popFacts = await pop.evaluate(() => [...document.querySelectorAll('#facts dt')].map((dt) => [dt.textContent, dt.nextElementSibling.textContent]));
+  check('8. popup: says the network records cover all sites', popFacts.some(([k, v]) => k === 'Network records cover' && v === 'all sites'), popFacts);
   await pop.close();
 
   // ---- 12: forged and replayed page → extension messages ----
@@ -504,6 +552,7 @@ try {
   await context.close().catch(() => {});
   await wiki.close();
   if (!process.env.EXT_KEEP_PROFILE) fs.rmSync(profile, { recursive: true, force: true });
+  fs.rmSync(staged, { recursive: true, force: true });
 }
 console.log(`extension e2e (Chromium) in ${((Date.now() - T0) / 1000).toFixed(1)} s`);
 console.log(`${tally.passed} passed, ${tally.failed} failed`);
