@@ -14,9 +14,37 @@
 //! grouping still sums to the summary's totals.
 
 use crate::events::{Event, Summary};
-use crate::model::{CarryKind, Directive, Outcome, Party, Source, Tier};
+use crate::model::{CarryKind, Directive, Outcome, Party, Source, SourceKind, Tier};
 use crate::panel::text::source_key;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Tables keyed by interned ids. The ids are handed out in order by [`Interner`], never
+/// chosen by the page, so one multiply is hash enough (the interner itself, keyed by page
+/// strings, keeps the standard keyed hash).
+pub type IdMap<V> = HashMap<u32, V, BuildHasherDefault<IdHash>>;
+
+/// The hash of an interned id: a multiply by an odd constant (Fibonacci hashing), whose high
+/// bits — the ones the table uses — depend on every bit of the id.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct IdHash(u64);
+
+impl Hasher for IdHash {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u32 keys are hashed here; any other input still hashes deterministically.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = (self.0 ^ u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Requests (repeats included) and distinct events, with the requests split by decision.
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
@@ -173,20 +201,69 @@ pub fn party_rank(p: Party) -> u8 {
 }
 
 /// Interned strings (sites, origins, source keys): counted per id, named once.
-#[derive(Default, Debug, Clone)]
+///
+/// Every event looks up its site, origin and source here, also while the panel is closed, so
+/// a small direct-mapped cache of recent names (slot chosen by the length and the last bytes,
+/// hit confirmed by comparing the whole name) answers most lookups without hashing the name.
+/// The map behind it keeps the standard keyed hash: the names come from the page, and a page
+/// choosing names that share a cache slot only makes lookups take the map's path.
+#[derive(Debug, Clone)]
 pub struct Interner {
     names: Vec<String>,
     index: HashMap<String, u32>,
+    recent: Vec<Option<(String, u32)>>,
+}
+
+const RECENT_SLOTS: usize = 64;
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner {
+            names: Vec::new(),
+            index: HashMap::new(),
+            recent: vec![None; RECENT_SLOTS],
+        }
+    }
+}
+
+/// The cache slot of a name: its length and last 8 bytes (origins and sites differ at their
+/// ends: the host's last labels, the port), mixed by one multiply.
+fn recent_slot(name: &str) -> usize {
+    let b = name.as_bytes();
+    let mut tail = [0u8; 8];
+    let n = b.len().min(8);
+    tail[..n].copy_from_slice(&b[b.len() - n..]);
+    let h = (u64::from_le_bytes(tail) ^ b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 58) as usize % RECENT_SLOTS
 }
 
 impl Interner {
     pub fn id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.index.get(name) {
-            return id;
+        let slot = recent_slot(name);
+        if let Some(Some((n, id))) = self.recent.get(slot) {
+            if n == name {
+                return *id;
+            }
         }
-        let id = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), id);
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(name.to_string());
+                self.index.insert(name.to_string(), id);
+                id
+            }
+        };
+        if let Some(entry) = self.recent.get_mut(slot) {
+            match entry {
+                Some((n, cached)) => {
+                    n.clear();
+                    n.push_str(name);
+                    *cached = id;
+                }
+                None => *entry = Some((name.to_string(), id)),
+            }
+        }
         id
     }
 
@@ -254,7 +331,7 @@ pub struct SiteAgg {
     pub counts: Counts,
     pub worst: Tier,
     pub party: Party,
-    pub origins: HashMap<u32, DestAgg>,
+    pub origins: IdMap<DestAgg>,
 }
 
 /// A source and the origins it contacted.
@@ -264,7 +341,7 @@ pub struct SourceAgg {
     pub worst: Tier,
     /// The source as first seen (for its label and consent scope).
     pub source: Source,
-    pub dests: HashMap<u32, DestAgg>,
+    pub dests: IdMap<DestAgg>,
 }
 
 /// Everything counted so far.
@@ -273,8 +350,17 @@ pub struct Aggregates {
     pub names: Interner,
     pub total: Counts,
     risk: [Counts; 6],
-    pub sites: HashMap<u32, SiteAgg>,
-    pub sources: HashMap<u32, SourceAgg>,
+    pub sites: IdMap<SiteAgg>,
+    pub sources: IdMap<SourceAgg>,
+    memo: Memo,
+}
+
+/// The last source interned, by what its key depends on (kind and name, see `source_key`):
+/// events come in runs from one gadget, and the key is a formatted string, built only when
+/// the source changes.
+#[derive(Default, Debug, Clone)]
+struct Memo {
+    source: Option<(SourceKind, Option<String>, u32)>,
 }
 
 impl Aggregates {
@@ -287,14 +373,26 @@ impl Aggregates {
         for k in &e.carries {
             carries |= carry_bit(*k);
         }
+        let site_name = if e.site.is_empty() {
+            &e.origin
+        } else {
+            &e.site
+        };
+        let site = self.names.id(site_name);
+        let origin = self.names.id(&e.origin);
+        // The key depends on the source's kind and name only (`source_key`).
+        let source = match &self.memo.source {
+            Some((kind, name, id)) if *kind == e.source.kind && *name == e.source.name => *id,
+            _ => {
+                let id = self.names.id(&source_key(&e.source));
+                self.memo.source = Some((e.source.kind, e.source.name.clone(), id));
+                id
+            }
+        };
         Contribution {
-            site: self.names.id(if e.site.is_empty() {
-                &e.origin
-            } else {
-                &e.site
-            }),
-            origin: self.names.id(&e.origin),
-            source: self.names.id(&source_key(&e.source)),
+            site,
+            origin,
+            source,
             directive: e.directive,
             party: e.party,
             tier: e.tier,
@@ -316,7 +414,7 @@ impl Aggregates {
             counts: Counts::default(),
             worst: c.tier,
             party: c.party,
-            origins: HashMap::new(),
+            origins: IdMap::default(),
         });
         site.counts.apply(c.decision, c.count, sign);
         if sign > 0 {
@@ -332,7 +430,7 @@ impl Aggregates {
                 counts: Counts::default(),
                 worst: c.tier,
                 source: e.source.clone(),
-                dests: HashMap::new(),
+                dests: IdMap::default(),
             })),
             (None, None) => None,
         };

@@ -7,10 +7,10 @@
 
 use crate::events::Event;
 use crate::model::{Party, Tier};
-use crate::panel::aggregate::{directives_of, party_rank, Aggregates, Counts, DestAgg};
+use crate::panel::aggregate::{directives_of, party_rank, Aggregates, Counts, DestAgg, IdMap};
 use crate::panel::rules::RuleTarget;
 use crate::panel::text::{row_text, source_key};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Top-level groups shown at most (the rest are summed on one line).
 pub const MAX_GROUPS: usize = 300;
@@ -177,7 +177,7 @@ fn more_row(key: &str, depth: u8, n: usize, counts: Counts) -> GroupRow {
 
 /// The entries of `map` that saw events, in display order (`order` gives each one's key).
 fn ranked<T, K: Ord>(
-    map: &HashMap<u32, T>,
+    map: &IdMap<T>,
     counts: impl Fn(&T) -> &Counts,
     mut order: impl FnMut(u32, &T) -> K,
 ) -> Vec<(u32, &T)> {

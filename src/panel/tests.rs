@@ -812,3 +812,36 @@ fn groupings_cap_rows_and_sum_the_rest() {
     );
     assert_eq!(top_level_total(&rows), total);
 }
+
+/// The interner's recent-name cache answers exactly as its map does: same ids for the same
+/// names, in first-seen order, whatever the cache slots (names sharing a slot, same tails and
+/// lengths, repeats, interleaving).
+#[test]
+fn interner_cache_agrees_with_plain_interning() {
+    use super::aggregate::Interner;
+    use std::collections::HashMap;
+    let mut names: Vec<String> = Vec::new();
+    for i in 0..400 {
+        names.push(format!("https://h{i}.example.org"));
+        // Same length and last 8 bytes as another name: the same cache slot.
+        names.push(format!("https://a{:03}.wikimedia.org", i % 50));
+        names.push(format!("https://b{:03}.wikimedia.org", i % 50));
+        names.push(String::new());
+        names.push("x".repeat(i % 13));
+    }
+    let mut interner = Interner::default();
+    let mut plain: HashMap<String, u32> = HashMap::new();
+    for round in 0..3 {
+        for (k, name) in names.iter().enumerate() {
+            // Interleave: every name twice, the second time after another one.
+            let other = &names[(k * 7 + round) % names.len()];
+            for n in [name, other, name] {
+                let next = plain.len() as u32;
+                let want = *plain.entry(n.clone()).or_insert(next);
+                assert_eq!(interner.id(n), want, "{n:?}");
+                assert_eq!(interner.name(want), n.as_str());
+                assert_eq!(interner.get(n), Some(want));
+            }
+        }
+    }
+}
