@@ -41,7 +41,9 @@ cat <<EOF
              -> $ROOT/dist/extension/chromium
    Firefox:  about:debugging#/runtime/this-firefox -> "Load Temporary Add-on..."
              -> $(ls "$ROOT"/dist/extension/tpr-auditor-firefox-*.zip 2>/dev/null | head -1)
-   It runs on Wikimedia wikis; add other wikis on its options page.
+   It runs on Wikimedia wikis; add other wikis on its options page. To see the network
+   records of third-party loads too (CSS fonts and images no page hook sees), click
+   "Record requests to all sites" there: host access beyond Wikimedia is optional.
 
  On-wiki gadget (built: $ROOT/dist/gadget/)
    As a default gadget for everyone (interface administrators):
