@@ -1277,20 +1277,24 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         &panel_api,
         "stats",
         Box::new(move |_| {
-            // Debug counters: drawing time of the open panel per animation frame.
+            // Debug counters: drawing time of the open panel per animation frame, and the
+            // time spent counting changed events (the closed panel's whole per-event cost).
             let stats = cell
                 .try_borrow()
                 .ok()
                 .and_then(|p| p.as_ref().and_then(Panel::render_stats));
-            let Some((frames, max, p95, total)) = stats else {
+            let Some(s) = stats else {
                 return JsValue::NULL;
             };
             let o = Object::new();
             for (k, v) in [
-                ("frames", frames as f64),
-                ("maxMs", max),
-                ("p95Ms", p95),
-                ("totalMs", total),
+                ("frames", s.frames as f64),
+                ("maxMs", s.max_ms),
+                ("p95Ms", s.p95_ms),
+                ("totalMs", s.total_ms),
+                ("notifyCalls", s.notify_calls as f64),
+                ("notifyEvents", s.notify_events as f64),
+                ("notifyMs", s.notify_ms),
             ] {
                 let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
             }

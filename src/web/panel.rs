@@ -58,6 +58,19 @@ pub trait PanelHost {
     fn fetch_own(&self, url: &str) -> Option<js_sys::Promise>;
 }
 
+/// [`Panel::render_stats`]: frames drawn while open (count, max, p95 of the last 512, total
+/// ms), and `notify` calls, the events they carried and their total ms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PanelStats {
+    pub frames: u64,
+    pub max_ms: f64,
+    pub p95_ms: f64,
+    pub total_ms: f64,
+    pub notify_calls: u64,
+    pub notify_events: u64,
+    pub notify_ms: f64,
+}
+
 /// The mounted badge and panel. Dropping it removes its DOM and listeners.
 pub struct Panel {
     ui: Rc<RefCell<ui::Ui>>,
@@ -98,12 +111,20 @@ impl Panel {
 }
 
 impl Panel {
-    /// How long drawing the open panel took per animation frame, a debug counter:
-    /// `(frames drawn, max ms, p95 ms of the last 512, total ms)`.
-    pub fn render_stats(&self) -> Option<(u64, f64, f64, f64)> {
+    /// Debug counters: how long drawing the open panel took per animation frame, and the
+    /// time spent counting changed events (`notify`, open or closed).
+    pub fn render_stats(&self) -> Option<PanelStats> {
         let ui = self.ui.try_borrow().ok()?;
         let s = &ui.render_stats;
-        Some((s.frames, s.max_ms, s.p95_ms(), s.total_ms))
+        Some(PanelStats {
+            frames: s.frames,
+            max_ms: s.max_ms,
+            p95_ms: s.p95_ms(),
+            total_ms: s.total_ms,
+            notify_calls: s.notify_calls,
+            notify_events: s.notify_events,
+            notify_ms: s.notify_ms,
+        })
     }
 }
 

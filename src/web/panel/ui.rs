@@ -64,6 +64,11 @@ pub(super) struct RenderStats {
     pub(super) total_ms: f64,
     recent: Vec<f64>,
     next: usize,
+    /// Time in `notify` (the per-event work, open or closed), its calls and the events they
+    /// carried: the closed panel's whole cost per event, measured where it runs.
+    pub(super) notify_calls: u64,
+    pub(super) notify_events: u64,
+    pub(super) notify_ms: f64,
 }
 
 impl RenderStats {
@@ -513,6 +518,16 @@ impl Ui {
     /// Events changed: count them now (the ring may drop them before the next frame), draw
     /// at the next frame.
     pub(super) fn notify(&mut self, ids: &[u64]) {
+        let t = perf_now(&self.win);
+        let events = self.notify_inner(ids);
+        let s = &mut self.render_stats;
+        s.notify_calls += 1;
+        s.notify_events += events as u64;
+        s.notify_ms += perf_now(&self.win) - t;
+    }
+
+    /// [`Ui::notify`]'s work; returns how many event ids it looked at.
+    fn notify_inner(&mut self, ids: &[u64]) -> usize {
         let mut ids = ids.to_vec();
         if let Ok(mut b) = self.backlog.try_borrow_mut() {
             if !b.is_empty() {
@@ -576,6 +591,7 @@ impl Ui {
         if self.badge_dirty || self.announce.is_some() || open {
             self.schedule();
         }
+        ids.len()
     }
 
     /// One animation frame: the badge, announcements, and the open panel's visible parts.
