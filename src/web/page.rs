@@ -570,11 +570,8 @@ fn flush(shared: &Shared) {
         st.dispatch_scheduled = false;
         let ids = std::mem::take(&mut st.dispatch);
         st.dispatch_set.clear();
-        let details = ids
-            .iter()
-            .filter_map(|id| st.session.event(*id))
-            .filter_map(|e| to_js(e).ok())
-            .collect();
+        let events: Vec<&Event> = ids.iter().filter_map(|id| st.session.event(*id)).collect();
+        let details = event_details(&events);
         let panel = st.panel.clone();
         drop(st);
         if let Ok(mut panel) = panel.try_borrow_mut() {
@@ -591,6 +588,28 @@ fn flush(shared: &Shared) {
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("tpr-auditor:event", &init) {
             let _ = w.dispatch_event(&ev);
         }
+    }
+}
+
+/// The events as the plain objects `tpr-auditor:event` carries. One JSON text parsed by the
+/// browser instead of an object built field by field across the boundary (several string
+/// copies and property sets per event, thousands of events in a request flood); the objects
+/// are the same (JSON-compatible: objects, arrays, strings, finite numbers, booleans, null).
+/// Field by field again if the text cannot be made or parsed.
+fn event_details(events: &[&Event]) -> Vec<JsValue> {
+    // JSON has no NaN or infinity (serde_json writes null): such a time goes field by field.
+    let finite = events
+        .iter()
+        .all(|e| e.t.is_finite() && e.last_t.is_finite());
+    let parsed = finite
+        .then(|| serde_json::to_string(events).ok())
+        .flatten()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        .filter(|a| a.length() as usize == events.len());
+    match parsed {
+        Some(array) => array.iter().collect(),
+        None => events.iter().filter_map(|e| to_js(e).ok()).collect(),
     }
 }
 
