@@ -40,6 +40,9 @@ const MAX_FRAMES: usize = 24;
 const MERGE_WINDOW_MS: f64 = 5_000.0;
 /// Re-resolution rounds when a batch text becomes available synchronously.
 const MAX_BATCH_ROUNDS: usize = 4;
+/// Stacks whose attribution is kept (see [`Session::attributed`]); the cache is emptied when
+/// it is full.
+const ATTRIBUTION_CACHE: usize = 256;
 
 /// Who saw a request (SPEC §8 `observedBy`).
 #[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -400,6 +403,20 @@ pub struct Session {
     folds: HashMap<FoldKey, u64>,
     by_url: HashMap<String, Vec<u64>>,
     summary: Summary,
+    /// Finished attributions by stack text: the same call site makes the same stack, and
+    /// resolving it (parsing frames and their URLs, looking up batches) was most of the cost
+    /// of a request. Only results that asked for no unknown batch are kept (re-resolving them
+    /// has no side effect), and the cache is emptied whenever anything attribution reads
+    /// changes (batches, unavailable batches, script loaders, the user name, own code).
+    attributed: HashMap<String, Attributed>,
+}
+
+/// A cached attribution: the source, the event's frames, the batch it waits for.
+#[derive(Clone)]
+struct Attributed {
+    source: Source,
+    frames: Vec<EventFrame>,
+    pending: Option<String>,
 }
 
 impl Session {
@@ -420,6 +437,7 @@ impl Session {
             folds: HashMap::new(),
             by_url: HashMap::new(),
             summary: Summary::default(),
+            attributed: HashMap::new(),
         }
     }
 
@@ -433,12 +451,16 @@ impl Session {
 
     /// The page values (`mw.config`) arrived or changed: later events use them.
     pub fn set_values(&mut self, values: &PageValues) {
-        self.user_name = values.user_name.clone();
+        if self.user_name != values.user_name {
+            self.user_name = values.user_name.clone();
+            self.attributed.clear();
+        }
         self.auditor.set_values(values);
     }
 
     pub fn set_own_code(&mut self, own: OwnCode) {
         self.own = own;
+        self.attributed.clear();
     }
 
     /// Changes the ring buffer size (at least 1); the oldest events beyond it are dropped.
@@ -515,7 +537,7 @@ impl Session {
                         e.rule = a.rule;
                     }
                     e.source = source;
-                    e.frames = self.event_frames(&frames);
+                    e.frames = frames;
                     e.channel = obs.channel;
                     e.path = obs.path.clone();
                     self.put_back(e);
@@ -558,12 +580,14 @@ impl Session {
             Channel::Script | Channel::Module | Channel::Worker
         ) && source.kind != SourceKind::Page
         {
-            self.loaders
-                .entry(assessment.url.clone())
-                .or_insert_with(|| source.clone());
+            if !self.loaders.contains_key(&assessment.url) {
+                self.loaders.insert(assessment.url.clone(), source.clone());
+                self.attributed.clear();
+            }
             if let Some(batch) = &pending {
                 self.provisional_loaders
                     .insert(assessment.url.clone(), batch.clone());
+                self.attributed.clear();
             }
         }
 
@@ -624,7 +648,7 @@ impl Session {
             realm: obs.realm.clone().unwrap_or_else(|| "top".to_string()),
             path: obs.path.clone(),
             attribution_pending: pending.is_some(),
-            frames: self.event_frames(&frames),
+            frames,
             asked,
             answer: None,
             sightings: BTreeMap::from([(obs.observed_by, 1)]),
@@ -705,12 +729,16 @@ impl Session {
         }
     }
 
-    /// Resolves a stack; the third value names the batch the source waits for, if any.
+    /// Resolves a stack into the source and the event's frames; the third value names the
+    /// batch the source waits for, if any.
     fn attribute(
         &mut self,
         stack: &str,
         batch_source: &mut dyn BatchSource,
-    ) -> (Source, Vec<Frame>, Option<String>) {
+    ) -> (Source, Vec<EventFrame>, Option<String>) {
+        if let Some(a) = self.attributed.get(stack) {
+            return (a.source.clone(), a.frames.clone(), a.pending.clone());
+        }
         let mut rounds = 0;
         loop {
             let (source, frames, missed) = self.resolve(stack);
@@ -724,6 +752,7 @@ impl Session {
                     if let Some(text) = batch_source.batch_text(url) {
                         self.batches
                             .insert(url.clone(), BatchIndex::for_url(&text, url));
+                        self.attributed.clear();
                         found_any = true;
                     }
                 }
@@ -731,6 +760,7 @@ impl Session {
             rounds += 1;
             if !found_any || rounds >= MAX_BATCH_ROUNDS {
                 // The source waits for a batch only when attribution stopped at it.
+                let cacheable = fresh.is_empty();
                 let pending = fresh
                     .into_iter()
                     .find(|u| {
@@ -739,6 +769,22 @@ impl Session {
                                 == Some(attribution::without_fragment(u))
                     })
                     .or_else(|| self.loader_waits(&source));
+                let frames = self.event_frames(&frames);
+                if cacheable {
+                    // Nothing unknown was asked for: resolving this stack again, until
+                    // something it read changes, gives the same answer and does nothing else.
+                    if self.attributed.len() >= ATTRIBUTION_CACHE {
+                        self.attributed.clear();
+                    }
+                    self.attributed.insert(
+                        stack.to_string(),
+                        Attributed {
+                            source: source.clone(),
+                            frames: frames.clone(),
+                            pending: pending.clone(),
+                        },
+                    );
+                }
                 return (source, frames, pending);
             }
         }
@@ -868,6 +914,7 @@ impl Session {
                 self.unavailable.insert(url.to_string());
             }
         }
+        self.attributed.clear();
         self.requested.insert(url.to_string());
         let Some(waiting) = self.waiting.remove(url) else {
             return Vec::new();
@@ -895,6 +942,7 @@ impl Session {
                         self.provisional_loaders.remove(&e.url);
                     }
                 }
+                self.attributed.clear();
             }
             // Held while attribution waited (see `observe`): decide now, whatever the source,
             // unless it still waits (then it stays held, with the better provisional source).
@@ -931,9 +979,10 @@ impl Session {
                 ) && source.kind != SourceKind::Page
                 {
                     self.loaders.insert(e.url.clone(), source.clone());
+                    self.attributed.clear();
                 }
                 e.source = source;
-                e.frames = self.event_frames(&frames);
+                e.frames = frames;
             }
             self.put_back(e);
             changed.push(id);
@@ -1479,6 +1528,46 @@ mod tests {
             Some("https://cdn.example.net/lib.js")
         );
         assert_eq!(e.source.chain, vec!["gadget:B".to_string()]);
+    }
+
+    #[test]
+    fn a_cached_attribution_never_outlives_what_it_read() {
+        // The same stack is resolved once, then answered from the cache, until something
+        // attribution reads changes: here a script loader, then nothing (a cache hit).
+        let mut s = session();
+        let lib_stack = "Error\n    at https://cdn.example.net/lib.js:1:10".to_string();
+        let mut first = Observation::new(Channel::Fetch, "https://api.example.net/1");
+        first.stack = Some(lib_stack.clone());
+        s.observe(&first, &mut NoBatchSource).expect("observe");
+        let e = s.event(1).expect("event").clone();
+        assert_eq!(e.source.kind, SourceKind::Script);
+        assert!(e.source.chain.is_empty());
+        // A gadget (debug mode: the module is in the URL) loads that script: it becomes the
+        // script's loader, so the same stack now has a chain.
+        let mut load = Observation::new(Channel::Script, "https://cdn.example.net/lib.js");
+        load.stack = Some(
+            "Error\n    at https://en.wikipedia.org/w/load.php?debug=1&modules=ext.gadget.C&only=scripts:3:5".into(),
+        );
+        s.observe(&load, &mut NoBatchSource).expect("observe");
+        assert_eq!(s.event(2).expect("event").source.name.as_deref(), Some("C"));
+        let mut second = Observation::new(Channel::Fetch, "https://api.example.net/2");
+        second.stack = Some(lib_stack.clone());
+        s.observe(&second, &mut NoBatchSource).expect("observe");
+        let e2 = s.event(3).expect("event").clone();
+        assert_eq!(e2.source.chain, vec!["gadget:C".to_string()]);
+        // Unchanged state: the cached answer is the one a fresh resolution gives.
+        let mut third = Observation::new(Channel::Fetch, "https://api.example.net/3");
+        third.stack = Some(lib_stack.clone());
+        s.observe(&third, &mut NoBatchSource).expect("observe");
+        let e3 = s.event(4).expect("event").clone();
+        assert_eq!(
+            (e3.source, e3.frames),
+            (e2.source.clone(), e2.frames.clone())
+        );
+        let mut fresh = session();
+        fresh.loaders = s.loaders.clone();
+        let (source, frames, pending) = fresh.attribute(&lib_stack, &mut NoBatchSource);
+        assert_eq!((source, frames, pending), (e2.source, e2.frames, None));
     }
 
     #[test]

@@ -349,6 +349,35 @@ async fn events_are_dispatched_to_the_page() {
     assert_eq!(seen.get(0).as_string().as_deref(), Some("fetch"));
 }
 
+#[wasm_bindgen_test]
+async fn event_details_are_the_events_of_the_report() {
+    // The detail is built from one JSON text (a flood dispatches thousands): it must be the
+    // very object `report()` gives for that event, field for field and in the same order.
+    let id = unique("detail");
+    api();
+    run(&format!(
+        "window.tprDetails = []; window.addEventListener('tpr-auditor:event', function (e) {{
+           if (e.detail.url.indexOf('{id}') < 0) return;
+           var mine = window.tprTestApi.report().events.filter(function (x) {{ return x.id === e.detail.id; }});
+           window.tprDetails.push([JSON.stringify(e.detail), JSON.stringify(mine[0]),
+             Object.getPrototypeOf(e.detail) === Object.prototype, Array.isArray(e.detail.frames)]);
+         }});
+         fetch('{DEAD}/{id}?a=1', {{method: 'POST', body: 'x=1'}}).catch(function () {{}});
+         var s = document.createElement('script'); s.src = '{DEAD}/{id}.js'; document.head.appendChild(s);"
+    ));
+    events_for(&id).await;
+    sleep(50).await;
+    let seen: js_sys::Array = get(&window(), "tprDetails").unchecked_into();
+    assert!(seen.length() >= 2, "{} details", seen.length());
+    for d in seen.iter() {
+        let d: js_sys::Array = d.unchecked_into();
+        assert_eq!(d.get(0).as_string(), d.get(1).as_string());
+        assert!(d.get(0).as_string().unwrap().contains("\"frames\":["));
+        assert_eq!(d.get(2).as_bool(), Some(true));
+        assert_eq!(d.get(3).as_bool(), Some(true));
+    }
+}
+
 // --- The other triggers of SPEC §4's rows ---------------------------------------------------
 
 #[wasm_bindgen_test]

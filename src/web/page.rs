@@ -28,7 +28,7 @@ use crate::model::{Mode, Outcome};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -87,8 +87,10 @@ struct State {
     values_complete: bool,
     errors: Vec<InternalError>,
     error_count: u64,
-    /// Event ids to dispatch at the next microtask.
+    /// Event ids to dispatch at the next microtask, in order, and the same ids as a set (a
+    /// flood of requests in one task queues thousands: no linear search per request).
     dispatch: Vec<u64>,
+    dispatch_set: HashSet<u64>,
     dispatch_scheduled: bool,
     /// Resolvers of held requests, by event id (ask mode, or waiting for a batch).
     held: HashMap<u64, Vec<Function>>,
@@ -173,11 +175,25 @@ fn message_of(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
+thread_local! {
+    /// The sink's two answers, made once (a string made per request is a decode per request).
+    static ANSWERS: [JsValue; 2] = [JsValue::from_str("proceed"), JsValue::from_str("block")];
+}
+
+fn proceed_value() -> JsValue {
+    ANSWERS.with(|a| a[0].clone())
+}
+
 fn decision_value(outcome: Outcome) -> JsValue {
-    JsValue::from_str(match outcome {
-        Outcome::Blocked => "block",
-        _ => "proceed",
-    })
+    ANSWERS.with(|a| a[usize::from(outcome == Outcome::Blocked)].clone())
+}
+
+/// Whether the page may have MediaWiki's `mw` (an object or a function). Without it there is
+/// no `mw.config` to read and no stored consent to look for: one property read instead of
+/// the dozen that would each find nothing.
+fn mw_may_exist() -> bool {
+    let mw = super::prop(&js_sys::global(), "mw");
+    mw.is_object() || mw.is_function()
 }
 
 impl State {
@@ -237,13 +253,19 @@ impl State {
     }
 
     fn queue_dispatch(&mut self, id: u64) {
-        if !self.dispatch.contains(&id) {
+        if self.dispatch_set.insert(id) {
             self.dispatch.push(id);
         }
     }
 
     /// Reads `mw.config` and the user's tokens when they exist and are not complete yet.
-    fn refresh_values(&mut self) {
+    /// Returns false when the page has no `mw` (so nothing else needs to look for it now).
+    fn refresh_values(&mut self) -> bool {
+        if (self.backend.is_none() || !self.values_complete) && !mw_may_exist() {
+            // What follows would find nothing: the store needs `mw.config` (a backend that
+            // does not is chosen at install) and so do the page values.
+            return false;
+        }
         // Until the stored consent is known, every request asks (a few property reads): a
         // gadget batch running right after `user.options` must be decided by the user's own
         // mode and rules, not by the defaults of a check made a few milliseconds earlier.
@@ -253,7 +275,7 @@ impl State {
         // Values are read on every request until complete (a few property reads): a
         // request made right after `mw.config` is filled must already be checked against it.
         if self.values_complete {
-            return;
+            return true;
         }
         match read_page_values() {
             Ok(Some((values, complete))) => {
@@ -266,6 +288,7 @@ impl State {
                 self.record_error("page-values", message_of(&e));
             }
         }
+        true
     }
 }
 
@@ -370,29 +393,50 @@ impl BatchSource for GlueBatches<'_> {
     }
 }
 
+/// Records a bootstrap's `{kind: "internal-error", where, message}` record; false when `raw`
+/// is not one.
+fn internal_error_record(shared: &Shared, st: &mut State, raw: &JsValue) -> bool {
+    let kind = get(raw, "kind").ok().and_then(|k| k.as_string());
+    if kind.as_deref() != Some("internal-error") {
+        return false;
+    }
+    let at = get(raw, "where")
+        .ok()
+        .and_then(|w| w.as_string())
+        .unwrap_or_default();
+    let message = get(raw, "message")
+        .ok()
+        .and_then(|w| w.as_string())
+        .unwrap_or_default();
+    st.record_error(&format!("bootstrap:{at}"), message);
+    schedule_flush(shared, st);
+    true
+}
+
+/// The sink: the bootstrap's observations (requests, and its internal-error records).
 fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
+    observation(shared, raw, false)
+}
+
+/// One observation. `kind_first`: look for an internal-error record before reading a request
+/// (observations from outside the bootstrap); the bootstrap's internal-error records have no
+/// `channel` or `url`, so for them reading the request fails first and `kind` is read only
+/// then (one property read and string copy less per request).
+fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
     let Ok(mut st) = shared.try_borrow_mut() else {
         // Re-entered from inside our own call: cannot happen through the bootstrap (it queues
         // re-entrant observations), so say so and let it go.
-        return JsValue::from_str("proceed");
+        return proceed_value();
     };
-    let kind = get(&raw, "kind").ok().and_then(|k| k.as_string());
-    if kind.as_deref() == Some("internal-error") {
-        let at = get(&raw, "where")
-            .ok()
-            .and_then(|w| w.as_string())
-            .unwrap_or_default();
-        let message = get(&raw, "message")
-            .ok()
-            .and_then(|w| w.as_string())
-            .unwrap_or_default();
-        st.record_error(&format!("bootstrap:{at}"), message);
-        schedule_flush(shared, &mut st);
+    if kind_first && internal_error_record(shared, &mut st, &raw) {
         return JsValue::UNDEFINED;
     }
-    let obs: Observation = match serde_wasm_bindgen::from_value(raw) {
+    let obs: Observation = match serde_wasm_bindgen::from_value(raw.clone()) {
         Ok(o) => o,
         Err(e) => {
+            if !kind_first && internal_error_record(shared, &mut st, &raw) {
+                return JsValue::UNDEFINED;
+            }
             st.record_error("observation", e.to_string());
             let v = st.fail_value();
             schedule_flush(shared, &mut st);
@@ -400,7 +444,7 @@ fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
         }
     };
     let mut restart_watch = false;
-    st.refresh_values();
+    let mw_may_exist = st.refresh_values();
     let handle = st.handle.clone();
     let mut batches = GlueBatches {
         handle: &handle,
@@ -409,7 +453,7 @@ fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
     let result = st.session.observe(&obs, &mut batches);
     let to_fetch = batches.to_fetch;
     let value = match result {
-        Ok(Observed::Ignored) => JsValue::from_str("proceed"),
+        Ok(Observed::Ignored) => proceed_value(),
         Ok(Observed::New(id)) | Ok(Observed::Updated(id)) => {
             st.queue_dispatch(id);
             // Made before the user's stored consent could be read: it waits for it (at most
@@ -418,6 +462,7 @@ fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
                 && obs.can_hold
                 && st.backend.is_none()
                 && !st.consent_wait_over
+                && mw_may_exist
                 && store::awaits_user_options(st.storage.as_deref())
                 && st.session.wait_for_consent(id)
             {
@@ -545,11 +590,9 @@ fn flush(shared: &Shared) {
         };
         st.dispatch_scheduled = false;
         let ids = std::mem::take(&mut st.dispatch);
-        let details = ids
-            .iter()
-            .filter_map(|id| st.session.event(*id))
-            .filter_map(|e| to_js(e).ok())
-            .collect();
+        st.dispatch_set.clear();
+        let events: Vec<&Event> = ids.iter().filter_map(|id| st.session.event(*id)).collect();
+        let details = event_details(&events);
         let panel = st.panel.clone();
         drop(st);
         if let Ok(mut panel) = panel.try_borrow_mut() {
@@ -566,6 +609,28 @@ fn flush(shared: &Shared) {
         if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict("tpr-auditor:event", &init) {
             let _ = w.dispatch_event(&ev);
         }
+    }
+}
+
+/// The events as the plain objects `tpr-auditor:event` carries. One JSON text parsed by the
+/// browser instead of an object built field by field across the boundary (several string
+/// copies and property sets per event, thousands of events in a request flood); the objects
+/// are the same (JSON-compatible: objects, arrays, strings, finite numbers, booleans, null).
+/// Field by field again if the text cannot be made or parsed.
+fn event_details(events: &[&Event]) -> Vec<JsValue> {
+    // JSON has no NaN or infinity (serde_json writes null): such a time goes field by field.
+    let finite = events
+        .iter()
+        .all(|e| e.t.is_finite() && e.last_t.is_finite());
+    let parsed = finite
+        .then(|| serde_json::to_string(events).ok())
+        .flatten()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        .filter(|a| a.length() as usize == events.len());
+    match parsed {
+        Some(array) => array.iter().collect(),
+        None => events.iter().filter_map(|e| to_js(e).ok()).collect(),
     }
 }
 
@@ -1020,6 +1085,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         errors: Vec::new(),
         error_count: 0,
         dispatch: Vec::new(),
+        dispatch_set: HashSet::new(),
         dispatch_scheduled: false,
         held: HashMap::new(),
         in_flight: 0,
@@ -1336,6 +1402,6 @@ impl PageRuntime {
                 js_sys::Error::new("observe(obs): only observedBy 'network' is accepted").into(),
             );
         }
-        Ok(on_observation(&self.state, obs))
+        Ok(observation(&self.state, obs, true))
     }
 }
