@@ -149,8 +149,9 @@ impl Risk {
         Risk::OtherCloud,
     ];
 
+    /// Its place in [`Risk::ALL`] (declared in that order; a test checks).
     fn index(self) -> usize {
-        Risk::ALL.iter().position(|r| *r == self).unwrap_or(0)
+        self as usize
     }
 
     fn applies(self, c: &Contribution) -> bool {
@@ -176,9 +177,10 @@ fn carry_bit(kind: CarryKind) -> u8 {
     }
 }
 
-/// Bit of a directive in a directive set (`u16`, one bit per [`Directive::ALL`] entry).
+/// Bit of a directive in a directive set (`u16`, one bit per [`Directive::ALL`] entry, which
+/// lists them in declaration order; a test checks).
 pub fn directive_bit(d: Directive) -> u16 {
-    1 << Directive::ALL.iter().position(|x| *x == d).unwrap_or(0)
+    1 << (d as u16)
 }
 
 /// The directives of a set, in model order.
@@ -496,7 +498,10 @@ impl Tracker {
             self.base = id;
         }
         let idx = usize::try_from(id - self.base).ok()?;
-        if idx >= self.snaps.len() {
+        if idx == self.snaps.len() {
+            // The usual case: the next new event.
+            self.snaps.push_back(None);
+        } else if idx > self.snaps.len() {
             if (idx - self.snaps.len()) as u64 > MAX_GAP {
                 return None;
             }

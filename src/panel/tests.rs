@@ -845,3 +845,22 @@ fn interner_cache_agrees_with_plain_interning() {
         }
     }
 }
+
+/// `directive_bit` and the risk lines' places use declaration order: it must be the order of
+/// `Directive::ALL` and `Risk::ALL` (one distinct bit per directive, in list order).
+#[test]
+fn directive_bits_and_risk_order_follow_the_lists() {
+    use super::aggregate::{directive_bit, directives_of};
+    for (i, d) in Directive::ALL.into_iter().enumerate() {
+        assert_eq!(directive_bit(d), 1 << i, "{d:?}");
+        assert_eq!(directives_of(directive_bit(d)), vec![d]);
+    }
+    let all: u16 = Directive::ALL
+        .into_iter()
+        .map(directive_bit)
+        .fold(0, |a, b| a | b);
+    assert_eq!(directives_of(all), Directive::ALL.to_vec());
+    for (i, r) in Risk::ALL.into_iter().enumerate() {
+        assert_eq!(r as usize, i, "{r:?}");
+    }
+}
