@@ -272,7 +272,51 @@ fn push_variants(needles: &mut Vec<Needle>, kind: CarryKind, value: &str) {
     }
 }
 
+/// Whether `needle` occurs in `haystack` (for a numeric needle, not glued to other digits).
+/// Request texts are short, and for them a plain search from each occurrence of the needle's
+/// first byte is cheaper than setting up `str::contains`'s two-way searcher; long texts (and
+/// the empty needle) take [`contains_plain`], whose time stays linear whatever the text.
 fn contains(haystack: &str, needle: &str, numeric: bool) -> bool {
+    const SHORT: usize = 512;
+    let (hay, pin) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = pin.split_first() else {
+        return contains_plain(haystack, needle, numeric);
+    };
+    if hay.len() > SHORT {
+        return contains_plain(haystack, needle, numeric);
+    }
+    // A match of valid UTF-8 in valid UTF-8 starts and ends on character boundaries, so a
+    // byte match is a `str` match.
+    let last_start = match hay.len().checked_sub(pin.len()) {
+        Some(n) => n,
+        None => return false,
+    };
+    let mut at = 0;
+    while at <= last_start {
+        let Some(i) = hay[at..=last_start].iter().position(|&b| b == first) else {
+            return false;
+        };
+        let start = at + i;
+        let end = start + pin.len();
+        if hay.get(start + 1..end) == Some(rest)
+            && (!numeric
+                || (!start
+                    .checked_sub(1)
+                    .and_then(|j| hay.get(j))
+                    .is_some_and(u8::is_ascii_digit)
+                    && !hay.get(end).is_some_and(u8::is_ascii_digit)))
+        {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
+/// [`contains`] as first written: `str::contains`, and for numeric needles every
+/// non-overlapping match tried. (Overlapping matches of a digits-only needle are glued to
+/// each other's digits, so trying them all, as [`contains`] does, gives the same answer.)
+fn contains_plain(haystack: &str, needle: &str, numeric: bool) -> bool {
     if !numeric {
         return haystack.contains(needle);
     }
@@ -422,6 +466,53 @@ mod tests {
         let hay = BytePairs::of(b"/x?u=Janet&v=Do");
         assert!(!NeedlePairs::of("Jane Doe").may_be_in(&hay));
         assert!(!NeedlePairs::of("Main_Page").may_be_in(&hay));
+    }
+
+    #[test]
+    fn contains_agrees_with_the_plain_search() {
+        // Every short string over an alphabet of digits, letters and a multi-byte character,
+        // as haystack and as needle, numeric or not; plus long texts on both sides of the
+        // length where `contains` hands over to the plain search.
+        let alphabet = ["1", "2", "a", "b", "é", "_"];
+        let mut texts: Vec<String> = vec![String::new()];
+        let mut frontier = texts.clone();
+        for _ in 0..5 {
+            frontier = frontier
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |a| format!("{t}{a}")))
+                .collect();
+            texts.extend(frontier.iter().cloned());
+        }
+        let needles: Vec<&String> = texts.iter().filter(|t| t.len() <= 4).collect();
+        for hay in &texts {
+            for needle in &needles {
+                let numeric = needle.bytes().all(|b| b.is_ascii_digit());
+                assert_eq!(
+                    contains(hay, needle, numeric),
+                    contains_plain(hay, needle, numeric),
+                    "{hay:?} {needle:?} {numeric}"
+                );
+                if numeric && !needle.is_empty() {
+                    assert_eq!(
+                        contains(hay, needle, false),
+                        contains_plain(hay, needle, false),
+                        "{hay:?} {needle:?}"
+                    );
+                }
+            }
+        }
+        for len in [500, 511, 512, 513, 600] {
+            for tail in ["4242", "x4242", "42424", "Jane_Doe", "Jane_Do"] {
+                let hay = format!("{}{tail}", "1a".repeat(len / 2));
+                for (needle, numeric) in [("4242", true), ("Jane_Doe", false), ("a1a", false)] {
+                    assert_eq!(
+                        contains(&hay, needle, numeric),
+                        contains_plain(&hay, needle, numeric),
+                        "{len} {tail} {needle}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
