@@ -196,20 +196,31 @@ impl CarriedDetector {
     /// `cookies` is added by the caller, who knows the credentials mode. The result is sorted
     /// and without duplicates.
     pub fn scan(&self, path_and_query: &str, body: Option<&str>) -> Vec<CarryKind> {
-        let mut found: Vec<CarryKind> = Vec::new();
         if self.needles.is_empty() {
-            return found;
+            return Vec::new();
         }
+        // The kinds found so far, one bit each (see `kind_bit`).
+        let mut found = 0u8;
         self.scan_text(path_and_query, &mut found);
         if let Some(body) = body {
             self.scan_text(body, &mut found);
         }
-        found.sort_unstable();
-        found.dedup();
-        found
+        let mut kinds: Vec<CarryKind> = [
+            CarryKind::User,
+            CarryKind::Page,
+            CarryKind::Revision,
+            CarryKind::Token,
+            CarryKind::Cookies,
+        ]
+        .into_iter()
+        .filter(|&k| found & kind_bit(k) != 0)
+        .collect();
+        // Already in order; sorting a handful costs nothing and keeps the promise explicit.
+        kinds.sort_unstable();
+        kinds
     }
 
-    fn scan_text(&self, text: &str, found: &mut Vec<CarryKind>) {
+    fn scan_text(&self, text: &str, found: &mut u8) {
         // The decoded forms are only built when they can differ from the raw text.
         let percent = if text.as_bytes().contains(&b'%') {
             Some(percent_decode(text, false))
@@ -221,24 +232,35 @@ impl CarriedDetector {
         } else {
             None
         };
-        let haystacks = [Some(Cow::Borrowed(text)), percent, form];
-        let pairs = haystacks
-            .each_ref()
-            .map(|h| h.as_deref().map(|h| BytePairs::of(h.as_bytes())));
+        let mut haystacks = [(text, BytePairs::of(text.as_bytes())); 3];
+        let mut count = 1;
+        for decoded in [percent.as_deref(), form.as_deref()].into_iter().flatten() {
+            haystacks[count] = (decoded, BytePairs::of(decoded.as_bytes()));
+            count += 1;
+        }
+        let haystacks = &haystacks[..count];
         for needle in &self.needles {
-            if found.contains(&needle.kind) {
+            let bit = kind_bit(needle.kind);
+            if *found & bit != 0 {
                 continue;
             }
-            let hit = haystacks.iter().zip(&pairs).any(|(h, p)| match (h, p) {
-                (Some(h), Some(p)) => {
-                    needle.pairs.may_be_in(p) && contains(h, &needle.text, needle.numeric)
-                }
-                _ => false,
-            });
-            if hit {
-                found.push(needle.kind);
+            if haystacks.iter().any(|(h, p)| {
+                needle.pairs.may_be_in(p) && contains(h, &needle.text, needle.numeric)
+            }) {
+                *found |= bit;
             }
         }
+    }
+}
+
+/// A kind's bit in the set of kinds found.
+fn kind_bit(kind: CarryKind) -> u8 {
+    match kind {
+        CarryKind::User => 1,
+        CarryKind::Page => 2,
+        CarryKind::Revision => 4,
+        CarryKind::Token => 8,
+        CarryKind::Cookies => 16,
     }
 }
 
