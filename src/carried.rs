@@ -90,17 +90,51 @@ struct BytePairs(u128);
 
 impl BytePairs {
     fn of(bytes: &[u8]) -> BytePairs {
+        BytePairs::of_text(bytes).0
+    }
+
+    /// The pairs of `bytes`, and whether it holds a `%` and a `+` (whether its decoded forms
+    /// can differ from it), in one pass that reads eight bytes, four pairs, per load.
+    fn of_text(bytes: &[u8]) -> (BytePairs, bool, bool) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        // Some byte of `word` is zero (exact as a yes/no answer).
+        let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH != 0;
         // Two u64 halves, the half picked by a mask rather than a branch: cheaper per pair
         // than shifting a u128 by a variable amount.
         let (mut low, mut high) = (0u64, 0u64);
-        for pair in bytes.chunks_exact(2) {
-            let h = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 25;
+        let mut add = |pair: u64| {
+            // `pair` is the first byte times 256 plus the second.
+            let h = (pair as u32).wrapping_mul(0x9E37_79B1) >> 25;
             let bit = 1u64 << (h & 63);
             let upper = 0u64.wrapping_sub(u64::from(h >> 6));
             low |= bit & !upper;
             high |= bit & upper;
+        };
+        let (mut percent, mut plus) = (false, false);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let w = u64::from_be_bytes([
+                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+            ]);
+            add(w >> 48);
+            add(w >> 32 & 0xffff);
+            add(w >> 16 & 0xffff);
+            add(w & 0xffff);
+            percent |= has_zero(w ^ (ONES * u64::from(b'%')));
+            plus |= has_zero(w ^ (ONES * u64::from(b'+')));
         }
-        BytePairs(u128::from(high) << 64 | u128::from(low))
+        let rest = words.remainder();
+        for pair in rest.chunks_exact(2) {
+            add(u64::from(pair[0]) << 8 | u64::from(pair[1]));
+        }
+        percent |= rest.contains(&b'%');
+        plus |= rest.contains(&b'+');
+        (
+            BytePairs(u128::from(high) << 64 | u128::from(low)),
+            percent,
+            plus,
+        )
     }
 
     fn includes(&self, other: &BytePairs) -> bool {
@@ -205,34 +239,22 @@ impl CarriedDetector {
         if let Some(body) = body {
             self.scan_text(body, &mut found);
         }
-        let mut kinds: Vec<CarryKind> = [
-            CarryKind::User,
-            CarryKind::Page,
-            CarryKind::Revision,
-            CarryKind::Token,
-            CarryKind::Cookies,
-        ]
-        .into_iter()
-        .filter(|&k| found & kind_bit(k) != 0)
-        .collect();
-        // Already in order; sorting a handful costs nothing and keeps the promise explicit.
-        kinds.sort_unstable();
+        // In `CarryKind`'s order, so sorted and without duplicates.
+        let mut kinds: Vec<CarryKind> = Vec::new();
+        for kind in CarryKind::ALL {
+            if found & kind_bit(kind) != 0 {
+                kinds.push(kind);
+            }
+        }
         kinds
     }
 
     fn scan_text(&self, text: &str, found: &mut u8) {
         // The decoded forms are only built when they can differ from the raw text.
-        let percent = if text.as_bytes().contains(&b'%') {
-            Some(percent_decode(text, false))
-        } else {
-            None
-        };
-        let form = if text.as_bytes().contains(&b'+') {
-            Some(percent_decode(text, true))
-        } else {
-            None
-        };
-        let mut haystacks = [(text, BytePairs::of(text.as_bytes())); 3];
+        let (pairs, has_percent, has_plus) = BytePairs::of_text(text.as_bytes());
+        let percent = has_percent.then(|| percent_decode(text, false));
+        let form = has_plus.then(|| percent_decode(text, true));
+        let mut haystacks = [(text, pairs); 3];
         let mut count = 1;
         for decoded in [percent.as_deref(), form.as_deref()].into_iter().flatten() {
             haystacks[count] = (decoded, BytePairs::of(decoded.as_bytes()));
@@ -456,6 +478,13 @@ mod tests {
     }
 
     #[test]
+    fn kinds_are_listed_in_order_with_distinct_bits() {
+        assert!(CarryKind::ALL.windows(2).all(|w| w[0] < w[1]));
+        let bits: u8 = CarryKind::ALL.iter().map(|&k| kind_bit(k)).sum();
+        assert_eq!(bits, 0b1_1111);
+    }
+
+    #[test]
     fn several_kinds_sorted() {
         let d = jane();
         assert_eq!(
@@ -533,6 +562,42 @@ mod tests {
                         "{len} {tail} {needle}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn word_pairs_agree_with_the_pair_loop() {
+        // The loop as first written, one pair at a time.
+        let reference = |bytes: &[u8]| {
+            let (mut low, mut high) = (0u64, 0u64);
+            for pair in bytes.chunks_exact(2) {
+                let h =
+                    (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 25;
+                if h < 64 {
+                    low |= 1 << h;
+                } else {
+                    high |= 1 << (h - 64);
+                }
+            }
+            BytePairs(u128::from(high) << 64 | u128::from(low))
+        };
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let alphabet = b"%+aZ09\x00\x80\xff_=&";
+        for len in 0..80 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        alphabet[(rng % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let (pairs, percent, plus) = BytePairs::of_text(&bytes);
+                assert_eq!(pairs, reference(&bytes), "{bytes:?}");
+                assert_eq!(percent, bytes.contains(&b'%'), "{bytes:?}");
+                assert_eq!(plus, bytes.contains(&b'+'), "{bytes:?}");
             }
         }
     }
