@@ -140,6 +140,7 @@ impl Auditor {
     }
 
     /// Classifies the destination of a request URL (resolved against the page).
+    #[inline]
     pub fn destination(&self, raw_url: &str) -> Result<(Url, Destination), RequestError> {
         let url = classify::parse_request_url(self.page.url(), raw_url)?;
         match url.scheme() {

@@ -142,9 +142,12 @@ struct PatternGate {
 /// case-sensitively).
 fn host_tail(bytes: &[u8]) -> u64 {
     let start = bytes.len().saturating_sub(8);
-    bytes[start..]
-        .iter()
-        .fold(0u64, |word, &b| word << 8 | u64::from(b))
+    match bytes.get(start..).and_then(|t| <[u8; 8]>::try_from(t).ok()) {
+        Some(last) => u64::from_be_bytes(last),
+        None => bytes[start..]
+            .iter()
+            .fold(0u64, |word, &b| word << 8 | u64::from(b)),
+    }
 }
 
 impl PatternGate {

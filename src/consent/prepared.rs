@@ -54,10 +54,13 @@ enum HostGate {
 /// the bits they fill.
 fn tail(bytes: &[u8]) -> (u64, u64) {
     let start = bytes.len().saturating_sub(8);
-    let mut word = 0u64;
-    for b in &bytes[start..] {
-        word = word << 8 | u64::from(b.to_ascii_lowercase());
-    }
+    let word = match bytes.get(start..).and_then(|t| <[u8; 8]>::try_from(t).ok()) {
+        // A whole word: lower-cased eight bytes at a time.
+        Some(last) => ascii_lowercase_word(u64::from_be_bytes(last)),
+        None => bytes[start..].iter().fold(0u64, |word, b| {
+            word << 8 | u64::from(b.to_ascii_lowercase())
+        }),
+    };
     let filled = (bytes.len() - start) * 8;
     let mask = if filled >= 64 {
         u64::MAX
@@ -65,6 +68,20 @@ fn tail(bytes: &[u8]) -> (u64, u64) {
         (1u64 << filled) - 1
     };
     (word, mask)
+}
+
+/// `u8::to_ascii_lowercase` of each byte of `word`: `A`..=`Z` gain 0x20, every other byte
+/// (non-ASCII included) is kept.
+fn ascii_lowercase_word(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let low = word & LOW7;
+    // The high bit of each byte: its low seven bits are at least `A`, and more than `Z`.
+    let at_least_a = low + (0x80 - u64::from(b'A')) * ONES;
+    let above_z = low + (0x80 - u64::from(b'Z') - 1) * ONES;
+    let upper = at_least_a & !above_z & !word & HIGH;
+    word | upper >> 2
 }
 
 impl HostGate {
@@ -384,7 +401,7 @@ impl From<ConsentList> for PreparedConsent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Party, Tier};
+    use crate::model::{Party, Tier, Verdict};
     use url::Url;
 
     /// xorshift64*: deterministic, no dependency.
@@ -661,6 +678,48 @@ mod tests {
             }
         }
         assert!(by_rule > 10_000, "{by_rule}");
+    }
+
+    #[test]
+    fn default_verdicts_agree_with_the_named_defaults() {
+        let verdicts = [Verdict::Allow, Verdict::Ask, Verdict::Block];
+        let mut rng = Rng(7);
+        for _ in 0..200 {
+            let mut defaults = super::super::Defaults::default();
+            for name in super::super::Defaults::NAMES {
+                if let Some(slot) = defaults.slot_mut(name) {
+                    *slot = *rng.pick(&verdicts);
+                }
+            }
+            for party in Party::ALL {
+                for tier in [Tier::Passive, Tier::Data, Tier::Executable] {
+                    let name = super::super::Defaults::name_for(party, tier);
+                    assert_eq!(Some(defaults.for_request(party, tier)), defaults.get(name));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_tail_agrees_with_the_byte_loop() {
+        let reference = |bytes: &[u8]| {
+            let start = bytes.len().saturating_sub(8);
+            bytes[start..].iter().fold(0u64, |word, b| {
+                word << 8 | u64::from(b.to_ascii_lowercase())
+            })
+        };
+        // Every byte value in every position, next to letters of both cases.
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"aZ@[`{Az";
+                bytes[at] = b;
+                let mut longer = b"x.".to_vec();
+                longer.extend_from_slice(&bytes);
+                for text in [&bytes[..], &longer[..], &bytes[..at]] {
+                    assert_eq!(tail(text).0, reference(text), "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]
