@@ -130,8 +130,9 @@ fn rules() -> &'static Table {
 struct Table {
     /// Index + 1 into `entries`, 0 for an empty slot; a power of two long.
     slots: Vec<u32>,
-    /// (hash, suffix, kinds).
-    entries: Vec<(u64, &'static str, u8)>,
+    /// (low half of the hash, suffix, kinds): 24 bytes an entry, no more than the map they
+    /// are built from.
+    entries: Vec<(u32, &'static str, u8)>,
 }
 
 impl Table {
@@ -154,6 +155,11 @@ impl Table {
             }
             slots[at] = u32::try_from(i + 1).expect("fewer than 2^32 rules");
         }
+        let entries = entries
+            .into_iter()
+            // Truncation intended: the low half only speeds up the comparison.
+            .map(|(hash, suffix, kinds)| (hash as u32, suffix, kinds))
+            .collect();
         Table { slots, entries }
     }
 
@@ -199,7 +205,8 @@ impl Table {
             let (h, key, kinds) = *self
                 .entries
                 .get(usize::try_from(slot).ok()?.checked_sub(1)?)?;
-            if h == hash && key == suffix {
+            // Truncation intended, as in `new`.
+            if h == hash as u32 && key == suffix {
                 return Some(kinds);
             }
             at = (at + 1) & (size - 1);
