@@ -140,6 +140,7 @@ impl Auditor {
     }
 
     /// Classifies the destination of a request URL (resolved against the page).
+    #[inline]
     pub fn destination(&self, raw_url: &str) -> Result<(Url, Destination), RequestError> {
         let url = classify::parse_request_url(self.page.url(), raw_url)?;
         match url.scheme() {
@@ -163,24 +164,19 @@ impl Auditor {
         }
         let tier = classify::tier(directive, req.sandbox.as_deref(), &carries);
 
-        // A source loaded by nothing (the usual case) answers to its own scope alone, which
-        // needs no list of its own.
-        let own = source.scope();
-        let chained;
-        let scopes: &[String] = if source.chain.is_empty() {
-            own.as_slice()
-        } else {
-            chained = consent_scopes(source);
-            &chained
-        };
-        let record = self.consent.decide(&ConsentQuery {
-            url: &url,
-            page_origin: self.page.url(),
-            directive,
-            party: dest.party,
-            tier,
-            scopes,
-        });
+        // The source's consent scopes are its own and its loaders' (`consent_scopes`); a
+        // source loaded by nothing, the usual case, is looked up without writing them out.
+        let record = self.consent.decide_for(
+            &ConsentQuery {
+                url: &url,
+                page_origin: self.page.url(),
+                directive,
+                party: dest.party,
+                tier,
+                scopes: &[],
+            },
+            source,
+        );
         let method = req
             .method
             .as_deref()

@@ -90,17 +90,51 @@ struct BytePairs(u128);
 
 impl BytePairs {
     fn of(bytes: &[u8]) -> BytePairs {
+        BytePairs::of_text(bytes).0
+    }
+
+    /// The pairs of `bytes`, and whether it holds a `%` and a `+` (whether its decoded forms
+    /// can differ from it), in one pass that reads eight bytes, four pairs, per load.
+    fn of_text(bytes: &[u8]) -> (BytePairs, bool, bool) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        // Some byte of `word` is zero (exact as a yes/no answer).
+        let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGH != 0;
         // Two u64 halves, the half picked by a mask rather than a branch: cheaper per pair
         // than shifting a u128 by a variable amount.
         let (mut low, mut high) = (0u64, 0u64);
-        for pair in bytes.chunks_exact(2) {
-            let h = (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 25;
+        let mut add = |pair: u64| {
+            // `pair` is the first byte times 256 plus the second.
+            let h = (pair as u32).wrapping_mul(0x9E37_79B1) >> 25;
             let bit = 1u64 << (h & 63);
             let upper = 0u64.wrapping_sub(u64::from(h >> 6));
             low |= bit & !upper;
             high |= bit & upper;
+        };
+        let (mut percent, mut plus) = (false, false);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let w = u64::from_be_bytes([
+                word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7],
+            ]);
+            add(w >> 48);
+            add(w >> 32 & 0xffff);
+            add(w >> 16 & 0xffff);
+            add(w & 0xffff);
+            percent |= has_zero(w ^ (ONES * u64::from(b'%')));
+            plus |= has_zero(w ^ (ONES * u64::from(b'+')));
         }
-        BytePairs(u128::from(high) << 64 | u128::from(low))
+        let rest = words.remainder();
+        for pair in rest.chunks_exact(2) {
+            add(u64::from(pair[0]) << 8 | u64::from(pair[1]));
+        }
+        percent |= rest.contains(&b'%');
+        plus |= rest.contains(&b'+');
+        (
+            BytePairs(u128::from(high) << 64 | u128::from(low)),
+            percent,
+            plus,
+        )
     }
 
     fn includes(&self, other: &BytePairs) -> bool {
@@ -196,49 +230,59 @@ impl CarriedDetector {
     /// `cookies` is added by the caller, who knows the credentials mode. The result is sorted
     /// and without duplicates.
     pub fn scan(&self, path_and_query: &str, body: Option<&str>) -> Vec<CarryKind> {
-        let mut found: Vec<CarryKind> = Vec::new();
         if self.needles.is_empty() {
-            return found;
+            return Vec::new();
         }
+        // The kinds found so far, one bit each (see `kind_bit`).
+        let mut found = 0u8;
         self.scan_text(path_and_query, &mut found);
         if let Some(body) = body {
             self.scan_text(body, &mut found);
         }
-        found.sort_unstable();
-        found.dedup();
-        found
-    }
-
-    fn scan_text(&self, text: &str, found: &mut Vec<CarryKind>) {
-        // The decoded forms are only built when they can differ from the raw text.
-        let percent = if text.as_bytes().contains(&b'%') {
-            Some(percent_decode(text, false))
-        } else {
-            None
-        };
-        let form = if text.as_bytes().contains(&b'+') {
-            Some(percent_decode(text, true))
-        } else {
-            None
-        };
-        let haystacks = [Some(Cow::Borrowed(text)), percent, form];
-        let pairs = haystacks
-            .each_ref()
-            .map(|h| h.as_deref().map(|h| BytePairs::of(h.as_bytes())));
-        for needle in &self.needles {
-            if found.contains(&needle.kind) {
-                continue;
-            }
-            let hit = haystacks.iter().zip(&pairs).any(|(h, p)| match (h, p) {
-                (Some(h), Some(p)) => {
-                    needle.pairs.may_be_in(p) && contains(h, &needle.text, needle.numeric)
-                }
-                _ => false,
-            });
-            if hit {
-                found.push(needle.kind);
+        // In `CarryKind`'s order, so sorted and without duplicates.
+        let mut kinds: Vec<CarryKind> = Vec::new();
+        for kind in CarryKind::ALL {
+            if found & kind_bit(kind) != 0 {
+                kinds.push(kind);
             }
         }
+        kinds
+    }
+
+    fn scan_text(&self, text: &str, found: &mut u8) {
+        // The decoded forms are only built when they can differ from the raw text.
+        let (pairs, has_percent, has_plus) = BytePairs::of_text(text.as_bytes());
+        let percent = has_percent.then(|| percent_decode(text, false));
+        let form = has_plus.then(|| percent_decode(text, true));
+        let mut haystacks = [(text, pairs); 3];
+        let mut count = 1;
+        for decoded in [percent.as_deref(), form.as_deref()].into_iter().flatten() {
+            haystacks[count] = (decoded, BytePairs::of(decoded.as_bytes()));
+            count += 1;
+        }
+        let haystacks = &haystacks[..count];
+        for needle in &self.needles {
+            let bit = kind_bit(needle.kind);
+            if *found & bit != 0 {
+                continue;
+            }
+            if haystacks.iter().any(|(h, p)| {
+                needle.pairs.may_be_in(p) && contains(h, &needle.text, needle.numeric)
+            }) {
+                *found |= bit;
+            }
+        }
+    }
+}
+
+/// A kind's bit in the set of kinds found.
+fn kind_bit(kind: CarryKind) -> u8 {
+    match kind {
+        CarryKind::User => 1,
+        CarryKind::Page => 2,
+        CarryKind::Revision => 4,
+        CarryKind::Token => 8,
+        CarryKind::Cookies => 16,
     }
 }
 
@@ -272,7 +316,51 @@ fn push_variants(needles: &mut Vec<Needle>, kind: CarryKind, value: &str) {
     }
 }
 
+/// Whether `needle` occurs in `haystack` (for a numeric needle, not glued to other digits).
+/// Request texts are short, and for them a plain search from each occurrence of the needle's
+/// first byte is cheaper than setting up `str::contains`'s two-way searcher; long texts (and
+/// the empty needle) take [`contains_plain`], whose time stays linear whatever the text.
 fn contains(haystack: &str, needle: &str, numeric: bool) -> bool {
+    const SHORT: usize = 512;
+    let (hay, pin) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = pin.split_first() else {
+        return contains_plain(haystack, needle, numeric);
+    };
+    if hay.len() > SHORT {
+        return contains_plain(haystack, needle, numeric);
+    }
+    // A match of valid UTF-8 in valid UTF-8 starts and ends on character boundaries, so a
+    // byte match is a `str` match.
+    let last_start = match hay.len().checked_sub(pin.len()) {
+        Some(n) => n,
+        None => return false,
+    };
+    let mut at = 0;
+    while at <= last_start {
+        let Some(i) = hay[at..=last_start].iter().position(|&b| b == first) else {
+            return false;
+        };
+        let start = at + i;
+        let end = start + pin.len();
+        if hay.get(start + 1..end) == Some(rest)
+            && (!numeric
+                || (!start
+                    .checked_sub(1)
+                    .and_then(|j| hay.get(j))
+                    .is_some_and(u8::is_ascii_digit)
+                    && !hay.get(end).is_some_and(u8::is_ascii_digit)))
+        {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
+/// [`contains`] as first written: `str::contains`, and for numeric needles every
+/// non-overlapping match tried. (Overlapping matches of a digits-only needle are glued to
+/// each other's digits, so trying them all, as [`contains`] does, gives the same answer.)
+fn contains_plain(haystack: &str, needle: &str, numeric: bool) -> bool {
     if !numeric {
         return haystack.contains(needle);
     }
@@ -390,6 +478,13 @@ mod tests {
     }
 
     #[test]
+    fn kinds_are_listed_in_order_with_distinct_bits() {
+        assert!(CarryKind::ALL.windows(2).all(|w| w[0] < w[1]));
+        let bits: u8 = CarryKind::ALL.iter().map(|&k| kind_bit(k)).sum();
+        assert_eq!(bits, 0b1_1111);
+    }
+
+    #[test]
     fn several_kinds_sorted() {
         let d = jane();
         assert_eq!(
@@ -422,6 +517,89 @@ mod tests {
         let hay = BytePairs::of(b"/x?u=Janet&v=Do");
         assert!(!NeedlePairs::of("Jane Doe").may_be_in(&hay));
         assert!(!NeedlePairs::of("Main_Page").may_be_in(&hay));
+    }
+
+    #[test]
+    fn contains_agrees_with_the_plain_search() {
+        // Every short string over an alphabet of digits, letters and a multi-byte character,
+        // as haystack and as needle, numeric or not; plus long texts on both sides of the
+        // length where `contains` hands over to the plain search.
+        let alphabet = ["1", "2", "a", "b", "é", "_"];
+        let mut texts: Vec<String> = vec![String::new()];
+        let mut frontier = texts.clone();
+        for _ in 0..5 {
+            frontier = frontier
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |a| format!("{t}{a}")))
+                .collect();
+            texts.extend(frontier.iter().cloned());
+        }
+        let needles: Vec<&String> = texts.iter().filter(|t| t.len() <= 4).collect();
+        for hay in &texts {
+            for needle in &needles {
+                let numeric = needle.bytes().all(|b| b.is_ascii_digit());
+                assert_eq!(
+                    contains(hay, needle, numeric),
+                    contains_plain(hay, needle, numeric),
+                    "{hay:?} {needle:?} {numeric}"
+                );
+                if numeric && !needle.is_empty() {
+                    assert_eq!(
+                        contains(hay, needle, false),
+                        contains_plain(hay, needle, false),
+                        "{hay:?} {needle:?}"
+                    );
+                }
+            }
+        }
+        for len in [500, 511, 512, 513, 600] {
+            for tail in ["4242", "x4242", "42424", "Jane_Doe", "Jane_Do"] {
+                let hay = format!("{}{tail}", "1a".repeat(len / 2));
+                for (needle, numeric) in [("4242", true), ("Jane_Doe", false), ("a1a", false)] {
+                    assert_eq!(
+                        contains(&hay, needle, numeric),
+                        contains_plain(&hay, needle, numeric),
+                        "{len} {tail} {needle}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_pairs_agree_with_the_pair_loop() {
+        // The loop as first written, one pair at a time.
+        let reference = |bytes: &[u8]| {
+            let (mut low, mut high) = (0u64, 0u64);
+            for pair in bytes.chunks_exact(2) {
+                let h =
+                    (u32::from(pair[0]) << 8 | u32::from(pair[1])).wrapping_mul(0x9E37_79B1) >> 25;
+                if h < 64 {
+                    low |= 1 << h;
+                } else {
+                    high |= 1 << (h - 64);
+                }
+            }
+            BytePairs(u128::from(high) << 64 | u128::from(low))
+        };
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let alphabet = b"%+aZ09\x00\x80\xff_=&";
+        for len in 0..80 {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        alphabet[(rng % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let (pairs, percent, plus) = BytePairs::of_text(&bytes);
+                assert_eq!(pairs, reference(&bytes), "{bytes:?}");
+                assert_eq!(percent, bytes.contains(&b'%'), "{bytes:?}");
+                assert_eq!(plus, bytes.contains(&b'+'), "{bytes:?}");
+            }
+        }
     }
 
     #[test]

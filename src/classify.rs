@@ -120,6 +120,66 @@ pub struct PageContext {
     site: Option<String>,
     /// The preset that applies: the first whose hosts cover the page's host.
     preset: Option<Preset>,
+    /// One per host pattern of `preset`, in order: see [`PatternGate`].
+    preset_gates: Vec<PatternGate>,
+}
+
+/// A necessary condition for a [`HostPattern`] to match a host, checked with a length and
+/// one word before the full comparison: most request hosts are not the operator's, and each
+/// pattern is ruled out in a few instructions instead of a string comparison.
+#[derive(Clone, Copy, Debug)]
+struct PatternGate {
+    /// `*.base`: the length of `base`; otherwise the pattern's length.
+    len: usize,
+    wildcard: bool,
+    /// The last (up to) 8 bytes of the host or base, as [`host_tail`] reads them, and the mask
+    /// of the bits they fill.
+    tail: u64,
+    mask: u64,
+}
+
+/// The last (up to) 8 bytes of `bytes`, the last one lowest (case kept: patterns compare
+/// case-sensitively).
+fn host_tail(bytes: &[u8]) -> u64 {
+    let start = bytes.len().saturating_sub(8);
+    match bytes.get(start..).and_then(|t| <[u8; 8]>::try_from(t).ok()) {
+        Some(last) => u64::from_be_bytes(last),
+        None => bytes[start..]
+            .iter()
+            .fold(0u64, |word, &b| word << 8 | u64::from(b)),
+    }
+}
+
+impl PatternGate {
+    fn of(pattern: &HostPattern) -> PatternGate {
+        let (base, wildcard) = match pattern.0.strip_prefix("*.") {
+            Some(base) => (base, true),
+            None => (pattern.0.as_str(), false),
+        };
+        let filled = base.len().min(8) * 8;
+        PatternGate {
+            len: base.len(),
+            wildcard,
+            tail: host_tail(base.as_bytes()),
+            mask: if filled >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << filled) - 1
+            },
+        }
+    }
+
+    /// False only when the pattern cannot match `host`, whose [`host_tail`] is `tail`.
+    #[inline]
+    fn admits(self, host: &[u8], tail: u64) -> bool {
+        let placed = if self.wildcard {
+            host.len() == self.len
+                || (host.len() > self.len && host[host.len() - self.len - 1] == b'.')
+        } else {
+            host.len() == self.len
+        };
+        placed && tail & self.mask == self.tail
+    }
 }
 
 impl PageContext {
@@ -136,12 +196,17 @@ impl PageContext {
         let site = psl::registrable_domain(&host).map(str::to_string);
         let preset = presets.iter().find(|p| p.covers(&host)).cloned();
         let port = url.port_or_known_default();
+        let preset_gates = preset
+            .iter()
+            .flat_map(|p| p.hosts.iter().map(PatternGate::of))
+            .collect();
         Ok(PageContext {
             url,
             host,
             port,
             site,
             preset,
+            preset_gates,
         })
     }
 
@@ -181,7 +246,7 @@ impl PageContext {
         } else if self.is_first(url, &host_str, &site) {
             (Party::First, None)
         } else if let Host::Domain(domain) = &host {
-            if self.preset.as_ref().is_some_and(|p| p.covers(domain)) {
+            if self.preset_covers(domain) {
                 (Party::Wikimedia, None)
             } else if let Some(tool) = cloud_tool(domain, url.path()) {
                 (Party::Cloud, tool)
@@ -197,6 +262,20 @@ impl PageContext {
             tool,
             origin,
         })
+    }
+
+    /// Whether the page's preset covers `host`: [`Preset::covers`], each pattern gated first.
+    fn preset_covers(&self, host: &str) -> bool {
+        let Some(preset) = &self.preset else {
+            return false;
+        };
+        let bytes = host.as_bytes();
+        let tail = host_tail(bytes);
+        preset
+            .hosts
+            .iter()
+            .zip(&self.preset_gates)
+            .any(|(pattern, gate)| gate.admits(bytes, tail) && pattern.matches(host))
     }
 
     /// Same host and port (ws/wss count as http/https of the same host), or, on a wiki outside
@@ -375,6 +454,56 @@ mod tests {
         ] {
             let url = Url::parse(raw).expect("valid");
             assert_eq!(origin_of(&url), url.origin().ascii_serialization(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn gated_preset_matching_agrees_with_the_preset() {
+        let mut presets = vec![Preset::wikimedia_production()];
+        presets.push(Preset {
+            name: "odd".into(),
+            hosts: [
+                "*.a.b",
+                "x",
+                "*.x",
+                "*.Wiki.ORG",
+                "w.wiki",
+                "*.",
+                "",
+                "*.longer-than-8.example",
+            ]
+            .iter()
+            .map(|h| HostPattern((*h).into()))
+            .collect(),
+        });
+        let mut hosts: Vec<String> = Vec::new();
+        for preset in &presets {
+            for pattern in &preset.hosts {
+                let bare = pattern.0.trim_start_matches("*.");
+                for prefix in ["", "a.", "b.a.", ".", "xa", "www.", "-"] {
+                    for suffix in ["", ".", "x", ".org"] {
+                        hosts.push(format!("{prefix}{bare}{suffix}"));
+                        hosts.push(format!("{prefix}{bare}{suffix}").to_uppercase());
+                    }
+                }
+                hosts.push(bare.get(1..).unwrap_or("").to_string());
+            }
+        }
+        hosts.extend(
+            ["", ".", "b", "ab", "en.wikipedia.org", "wikipedia.org.evil"].map(String::from),
+        );
+        for preset in presets {
+            let page = PageContext {
+                url: Url::parse("https://example.org/").expect("valid"),
+                host: "example.org".into(),
+                port: Some(443),
+                site: None,
+                preset_gates: preset.hosts.iter().map(PatternGate::of).collect(),
+                preset: Some(preset.clone()),
+            };
+            for host in &hosts {
+                assert_eq!(page.preset_covers(host), preset.covers(host), "{host:?}");
+            }
         }
     }
 

@@ -260,6 +260,15 @@ pub enum CarryKind {
 }
 
 impl CarryKind {
+    /// Every kind, in order.
+    pub const ALL: [CarryKind; 5] = [
+        CarryKind::User,
+        CarryKind::Page,
+        CarryKind::Revision,
+        CarryKind::Token,
+        CarryKind::Cookies,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CarryKind::User => "user",

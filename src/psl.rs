@@ -97,8 +97,8 @@ fn flat_rules() -> &'static str {
     Box::leak(flat.into_boxed_str())
 }
 
-fn rules() -> &'static Rules {
-    static RULES: OnceLock<Rules> = OnceLock::new();
+fn rules() -> &'static Table {
+    static RULES: OnceLock<Table> = OnceLock::new();
     RULES.get_or_init(|| {
         let mut rules = Rules::with_capacity_and_hasher(10_000, Default::default());
         for line in flat_rules().lines() {
@@ -119,15 +119,107 @@ fn rules() -> &'static Rules {
                 *rules.entry(&suffix[dot + 1..]).or_insert(0) |= INTERIOR;
             }
         }
-        rules
+        Table::new(rules)
     })
+}
+
+/// The rule suffixes in an open-addressing table whose hash is built label by label from the
+/// right ([`Table::extend`]): the lookup walks a host's suffixes from the shortest, and each
+/// longer suffix's hash is the shorter one's extended by one label, so no suffix is hashed
+/// twice. Keys are the fixed list, never page input (see [`FastHash`]).
+struct Table {
+    /// Index + 1 into `entries`, 0 for an empty slot; a power of two long.
+    slots: Vec<u32>,
+    /// (low half of the hash, suffix, kinds): 24 bytes an entry, no more than the map they
+    /// are built from.
+    entries: Vec<(u32, &'static str, u8)>,
+}
+
+impl Table {
+    const SEED: u64 = 0x243f_6a88_85a3_08d3;
+
+    fn new(rules: Rules) -> Table {
+        let mut entries: Vec<(u64, &'static str, u8)> = rules
+            .into_iter()
+            .map(|(suffix, kinds)| (Table::hash(suffix), suffix, kinds))
+            .collect();
+        // A fixed order, so the table is the same on every run.
+        entries.sort_unstable_by_key(|&(_, suffix, _)| suffix);
+        // At most half full, so probe runs stay short.
+        let size = (entries.len() * 2).next_power_of_two().max(2);
+        let mut slots = vec![0u32; size];
+        for (i, &(hash, _, _)) in entries.iter().enumerate() {
+            let mut at = Table::home(hash, size);
+            while slots[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            slots[at] = u32::try_from(i + 1).expect("fewer than 2^32 rules");
+        }
+        let entries = entries
+            .into_iter()
+            // Truncation intended: the low half only speeds up the comparison.
+            .map(|(hash, suffix, kinds)| (hash as u32, suffix, kinds))
+            .collect();
+        Table { slots, entries }
+    }
+
+    /// The hash of a suffix: [`Table::extend`] over its labels, rightmost first.
+    fn hash(suffix: &str) -> u64 {
+        suffix
+            .rsplit('.')
+            .fold(Table::SEED, |h, label| Table::extend(h, label.as_bytes()))
+    }
+
+    /// The hash of `label.` followed by the suffix whose hash is `h`.
+    #[inline]
+    fn extend(h: u64, label: &[u8]) -> u64 {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = h;
+        let mut chunks = label.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        let rest = chunks.remainder();
+        let mut buf = [0u8; 8];
+        buf[..rest.len()].copy_from_slice(rest);
+        // The label's length ends it, so `ab` + `c` and `a` + `bc` differ.
+        let word = u64::from_le_bytes(buf) ^ (label.len() as u64).rotate_right(8);
+        (h.rotate_left(5) ^ word).wrapping_mul(K)
+    }
+
+    fn home(hash: u64, size: usize) -> usize {
+        let h = hash ^ (hash >> 29);
+        let h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32);
+        // Truncation intended: only the low bits pick the slot.
+        (h as usize) & (size - 1)
+    }
+
+    /// The kinds of `suffix`, whose [`Table::hash`] is `hash`.
+    #[inline]
+    fn get(&self, hash: u64, suffix: &str) -> Option<u8> {
+        let size = self.slots.len();
+        let mut at = Table::home(hash, size);
+        loop {
+            let slot = *self.slots.get(at)?;
+            let (h, key, kinds) = *self
+                .entries
+                .get(usize::try_from(slot).ok()?.checked_sub(1)?)?;
+            // Truncation intended, as in `new`.
+            if h == hash as u32 && key == suffix {
+                return Some(kinds);
+            }
+            at = (at + 1) & (size - 1);
+        }
+    }
 }
 
 /// Number of rules loaded (for tests and diagnostics).
 pub fn rule_count() -> usize {
     rules()
-        .values()
-        .map(|kinds| (kinds & !INTERIOR).count_ones() as usize)
+        .entries
+        .iter()
+        .map(|&(_, _, kinds)| (kinds & !INTERIOR).count_ones() as usize)
         .sum()
 }
 
@@ -135,23 +227,34 @@ pub fn rule_count() -> usize {
 /// `www.bbc.co.uk`. Returns a suffix slice of `host`.
 pub fn public_suffix(host: &str) -> &str {
     let host = host.strip_suffix('.').unwrap_or(host);
+    let bytes = host.as_bytes();
     let rules = rules();
+    // The start of the label ending before `end` (the position of a dot, or the length).
+    let label_start = |end: usize| {
+        bytes[..end]
+            .iter()
+            .rposition(|&b| b == b'.')
+            .map_or(0, |i| i + 1)
+    };
     // The implicit `*` rule: the last label.
-    let mut best = host.rfind('.').map_or(0, |i| i + 1);
+    let mut best = label_start(host.len());
     // The start of the longest exception rule found, which beats every other rule.
     let mut exception: Option<usize> = None;
     // Label starts from the right, shortest suffix first, while the suffix can still be (or
-    // grow into) a rule.
-    let mut start = best;
+    // grow into) a rule; `end` is where the suffix's first label ends, `hash` its hash.
+    let (mut start, mut end) = (best, host.len());
+    let mut hash = Table::SEED;
     loop {
         let suffix = &host[start..];
-        let Some(&kinds) = rules.get(suffix).filter(|_| !suffix.is_empty()) else {
+        if suffix.is_empty() {
+            break;
+        }
+        hash = Table::extend(hash, &bytes[start..end]);
+        let Some(kinds) = rules.get(hash, suffix) else {
             break;
         };
         // The start of the label to the left of this suffix, if any.
-        let before = start
-            .checked_sub(1)
-            .map(|dot| host[..dot].rfind('.').map_or(0, |i| i + 1));
+        let before = start.checked_sub(1).map(label_start);
         if kinds & EXCEPTION != 0 {
             exception = Some(start);
         }
@@ -164,7 +267,7 @@ pub fn public_suffix(host: &str) -> &str {
             }
         }
         match before {
-            Some(b) => start = b,
+            Some(b) => (start, end) = (b, start - 1),
             None => break,
         }
     }

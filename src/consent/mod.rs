@@ -124,6 +124,19 @@ impl Defaults {
         })
     }
 
+    /// The default verdict for a request nobody wrote a rule for: the one
+    /// [`Defaults::name_for`] names, without looking the name up.
+    pub fn for_request(&self, party: Party, tier: Tier) -> Verdict {
+        match (party, tier) {
+            (Party::Local, _) => self.local,
+            (Party::First, _) => self.first,
+            (Party::Wikimedia, _) => self.wikimedia,
+            (Party::Cloud, _) => self.cloud,
+            (Party::Third, Tier::Executable) => self.executable_third,
+            (Party::Third, _) => self.third,
+        }
+    }
+
     /// Which default applies to a request nobody wrote a rule for.
     pub fn name_for(party: Party, tier: Tier) -> &'static str {
         match (party, tier) {
@@ -483,8 +496,7 @@ impl ConsentList {
     fn default_record(&self, q: &ConsentQuery<'_>) -> VerdictRecord {
         let name = Defaults::name_for(q.party, q.tier);
         VerdictRecord {
-            // `name_for` only returns known names; Block is the fail-closed answer anyway.
-            verdict: self.defaults.get(name).unwrap_or(Verdict::Block),
+            verdict: self.defaults.for_request(q.party, q.tier),
             rule: RuleRef::Default {
                 name: name.to_string(),
             },
