@@ -216,7 +216,8 @@ pub struct Interner {
     recent: Vec<Option<(String, u32)>>,
 }
 
-const RECENT_SLOTS: usize = 64;
+/// Enough for the destinations of a busy page (a few hundred origins) to rarely share a slot.
+const RECENT_SLOTS: usize = 512;
 
 impl Default for Interner {
     fn default() -> Interner {
@@ -236,7 +237,7 @@ fn recent_slot(name: &str) -> usize {
     let n = b.len().min(8);
     tail[..n].copy_from_slice(&b[b.len() - n..]);
     let h = (u64::from_le_bytes(tail) ^ b.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (h >> 58) as usize % RECENT_SLOTS
+    (h >> 55) as usize % RECENT_SLOTS
 }
 
 impl Interner {
