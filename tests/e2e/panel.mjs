@@ -406,13 +406,14 @@ async function axeAudit({ browser, bundle, options, W, port }) {
       const b = document.createElement('button'); b.className = 'axe-planted'; tp.prepend(b);
       const p = document.createElement('p'); p.className = 'axe-planted'; p.textContent = 'Planted low-contrast text';
       p.style.color = '#c8ccd1'; tp.prepend(p);`);
-    // Up to two runs: on a busy machine axe can leave the contrast of a node it measured while
-    // the view was still settling "for review" instead of a violation.
+    // Up to four runs: on a busy machine axe can leave the contrast of a node it measured while
+    // the view was still settling "for review" instead of a violation (seen at load 5).
     let planted = await runAxe();
     const hit = (id) => planted.violations.some((v) => v.id === id && (v.impact === 'serious' || v.impact === 'critical')
       && v.nodes.some((n) => JSON.stringify(n.target).includes('axe-planted')));
-    if (!(hit('button-name') && hit('color-contrast'))) {
+    for (let again = 0; again < 3 && !(hit('button-name') && hit('color-contrast')); again++) {
       await frames(page, 5);
+      await sleep(300 * (again + 1));
       planted = await runAxe();
     }
     await inRoot(page, `root.querySelectorAll('.axe-planted').forEach((e) => e.remove());`);
