@@ -204,7 +204,7 @@ impl CarriedDetector {
         if let Some(body) = body {
             self.scan_text(body, &mut found);
         }
-        found.sort_unstable();
+        crate::sort::sort(&mut found);
         found.dedup();
         found
     }
