@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the on-wiki gadget (SPEC §10, issue 8) from the release pkg/ into dist/gadget/:
+# Builds the on-wiki gadget (SPEC §10, issue 8) from a release page module into dist/gadget/
+# (scripts/build.sh passes pkg-gadget/, the page module without the extension's exports; any
+# page module works, pkg/ too):
 #
 #   Gadget-tpr-auditor.js      the one classic script: bootstrap + wasm-bindgen glue + embedded
 #                              base64 WebAssembly + loader, TPR_OPTIONS {packaging: "gadget"};
@@ -28,12 +30,12 @@
 #     the gzip transfer (the auditor's page, and with the scanner's)
 #
 # usage: scripts/build-gadget.sh [PKG_DIR] [OUT_DIR] [SCANNER_PKG_DIR]
-#        (defaults: pkg/, dist/gadget/ and pkg-scanner/ next to PKG_DIR)
+#        (defaults: pkg-gadget/ if built, else pkg/; dist/gadget/; pkg-scanner/ next to PKG_DIR)
 # Called at the end of scripts/build.sh; needs node_modules (scripts/setup.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PKG="${1:-$ROOT/pkg}"
+PKG="${1:-$( [[ -f "$ROOT/pkg-gadget/tpr_auditor_bg.wasm" ]] && echo "$ROOT/pkg-gadget" || echo "$ROOT/pkg")}"
 OUT="${2:-$ROOT/dist/gadget}"
 SCANNER_PKG="${3:-$(dirname "$PKG")/pkg-scanner}"
 NAME=tpr-auditor
