@@ -12,7 +12,7 @@
 //     sourceType script), it and Gadget-tpr-auditor-scanner.js each ≤ 1.5 MiB (issue 8 item 9;
 //     gzip sizes printed: the page's is the transfer of every page view, reported in the
 //     README against the 400 KB target, not asserted), the WebAssembly embedded deflated
-//     (src/js/inflate.js), CHECKS_OK matches
+//     (src/js/inflate.js) from the gadget's own module (no extension exports), CHECKS_OK matches
 //  2. deploy refuses a build whose stamp is missing or whose files changed after the checks
 //  3. deploy with a bot password made by maintenance/createBotPassword.php (credentials only in
 //     the environment of scripts/deploy-gadget.sh): the raw page equals the built file, the
@@ -203,6 +203,8 @@ try {
     assert.ok(bytes <= BUDGET, `above the 1.5 MiB budget: ${bytes}`);
     assert.match(src, /const TPR_WASM_DEFLATE_BASE64 = "/, 'the WebAssembly is embedded deflated');
     assert.match(src, /function tprInflateWasm\(/, 'with its inflater');
+    // The gadget's own page module (pkg-gadget/, feature gadget-module): no extension exports.
+    assert.ok(!/compileDnr|RemoteSession|planSync/.test(src), 'built from pkg-gadget/, without the extension\'s exports');
     const scannerSrc = fs.readFileSync(path.join(GADGET_DIR, 'Gadget-tpr-auditor-scanner.js'), 'utf8');
     acorn.parse(scannerSrc, { ecmaVersion: 2017, sourceType: 'script' });
     const sBytes = Buffer.byteLength(scannerSrc);
