@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Release build of the WebAssembly core into pkg/ and of the scanner module into pkg-scanner/
-# (feature `scan-module`, only `scan` exported; bundled as dist/tpr-auditor-scanner.js), each:
+# Release build of the WebAssembly core into pkg/, of the gadget's page module into pkg-gadget/
+# (feature `gadget-module`: pkg/ without the browser extension's exports, issue 8 item 9) and of
+# the scanner module into pkg-scanner/ (feature `scan-module`, only `scan` exported; bundled as
+# dist/tpr-auditor-scanner.js), each:
 #   1. wasm-pack build --target no-modules --release --out-dir pkg --no-typescript
 #      (classic-script glue: a global `wasm_bindgen(...)`, initialised with explicitly
 #      passed bytes: `await wasm_bindgen({module_or_path: bytes})`)
@@ -37,6 +39,7 @@ crate_name="$(cd "$CRATE_DIR" && cargo metadata --no-deps --format-version 1 \
   | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);const dir=process.argv[1];const p=m.packages.find(p=>require("path").dirname(p.manifest_path)===dir)||m.packages[0];process.stdout.write(p.name.replace(/-/g,"_"))})' "$CRATE_DIR")"
 PKG="$CRATE_DIR/pkg"
 SCANNER_PKG="$CRATE_DIR/pkg-scanner"
+GADGET_PKG="$CRATE_DIR/pkg-gadget"
 
 # Resolve wasm-opt before building, refusing anything that is not npm's pinned binaryen,
 # whatever PATH or WASM_OPT say.
@@ -109,6 +112,9 @@ build_module() {
 # (feature `scan-module` compiles the page runtime, panel and extension glue out).
 build_module "$PKG" "$crate_name"
 build_module "$SCANNER_PKG" "${crate_name}_scanner" --features scan-module
+# The gadget's page module: the same without the extension's exports (the gadget never has the
+# extension; 64 KB less WebAssembly on every wiki page view).
+build_module "$GADGET_PKG" "$crate_name" --features gadget-module
 
 # The scanner as one classic script, loaded on first use (src/web/scanner.rs).
 python3 "$ROOT/scripts/bundle.py" --scanner "$SCANNER_PKG" "$CRATE_DIR/dist/tpr-auditor-scanner.js"
@@ -117,7 +123,7 @@ python3 "$ROOT/scripts/bundle.py" --scanner "$SCANNER_PKG" "$CRATE_DIR/dist/tpr-
 python3 "$ROOT/scripts/bundle.py" "$PKG" "$CRATE_DIR/dist/tpr-auditor.js"
 
 # The on-wiki gadget (dist/gadget/): ES2017 check, size budget, installation material.
-"$ROOT/scripts/build-gadget.sh" "$PKG" "$CRATE_DIR/dist/gadget" "$SCANNER_PKG"
+"$ROOT/scripts/build-gadget.sh" "$GADGET_PKG" "$CRATE_DIR/dist/gadget" "$SCANNER_PKG"
 
 # The browser extension (dist/extension/{chromium,firefox}/ and a zip per browser).
 "$ROOT/scripts/build-extension.sh" "$PKG" "$CRATE_DIR/dist/extension" "$SCANNER_PKG"

@@ -4,7 +4,8 @@
 #
 #   rustup: wasm32-unknown-unknown target, rustfmt, clippy
 #   cargo install: wasm-pack 0.15.1, wasm-bindgen-cli 0.2.130, geckodriver 0.37.1
-#   apt: chromium, chromium-driver, firefox-esr (apt-get update only if one is missing)
+#   apt: chromium, chromium-driver, firefox-esr, zopfli (apt-get update only if one is missing;
+#        zopfli deflates the WebAssembly the bundles embed: scripts/bundle.py)
 #   npm ci: binaryen 132.0.0 (wasm-opt), playwright-core 1.65.1 (never downloads browsers),
 #           axe-core 4.14.1 (accessibility check of the panel in tests/e2e/panel.mjs)
 #
@@ -21,7 +22,7 @@ WASM_PACK_VERSION=0.15.1
 WASM_BINDGEN_VERSION=0.2.130
 GECKODRIVER_VERSION=0.37.1
 WASM_TARGET=wasm32-unknown-unknown
-APT_PACKAGES=(chromium chromium-driver firefox-esr)
+APT_PACKAGES=(chromium chromium-driver firefox-esr zopfli)
 NODE_MAJOR_MIN=20
 
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -86,7 +87,7 @@ have_runner="$(first_line wasm-bindgen-test-runner --version | awk '{print $2}')
   || die "wasm-bindgen-test-runner is '${have_runner:-missing}', expected $WASM_BINDGEN_VERSION"
 cargo_tool geckodriver "$GECKODRIVER_VERSION" geckodriver --locked
 
-# --- Debian packages: browsers and drivers -----------------------------------
+# --- Debian packages: browsers and drivers, zopfli ---------------------------
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]]; then

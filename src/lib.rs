@@ -31,6 +31,7 @@ pub mod panel;
 pub mod psl;
 #[cfg(feature = "scanner")]
 pub mod scanner;
+pub mod sort;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

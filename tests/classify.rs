@@ -193,3 +193,78 @@ fn malformed_urls_are_errors_not_panics() {
     assert!(err.to_string().len() < 400, "error text is bounded");
     assert!(PageContext::new("not a url", &[]).is_err());
 }
+
+/// Internationalised hosts (issue 8 item 9 keeps the `url` crate's IDNA back end, ICU4X via
+/// `idna_adapter` 1.2, for its size): UTS 46 mapping and punycode, then the PSL on the ASCII
+/// form, exactly as before; invalid IDNA stays an error.
+#[test]
+fn internationalised_hosts() {
+    let en = page("https://en.wikipedia.org/wiki/X");
+    let base = en.url().clone();
+    let host = |raw: &str| {
+        parse_request_url(&base, raw)
+            .expect("valid")
+            .host_str()
+            .map(str::to_string)
+    };
+    assert_eq!(
+        host("https://bücher.example/x").as_deref(),
+        Some("xn--bcher-kva.example")
+    );
+    // Full-width letters and full stop, upper case and ß: mapped by UTS 46 (nontransitional).
+    assert_eq!(
+        host("https://ＥＸＡＭＰＬＥ．com/").as_deref(),
+        Some("example.com")
+    );
+    assert_eq!(host("https://STRASSE.de/").as_deref(), Some("strasse.de"));
+    assert_eq!(
+        host("https://straße.de/").as_deref(),
+        Some("xn--strae-oqa.de")
+    );
+    // Right-to-left and CJK labels; an IDN public suffix (公司.香港) from the PSL.
+    assert_eq!(
+        host("https://مثال.إختبار/").as_deref(),
+        Some("xn--mgbh0fb.xn--kgbechtv")
+    );
+    check(
+        &en,
+        "https://a.b.公司.香港/x",
+        Party::Third,
+        "b.xn--55qx5d.xn--j6w193g",
+        None,
+    );
+    check(
+        &en,
+        "https://www.bücher.example/x",
+        Party::Third,
+        "xn--bcher-kva.example",
+        None,
+    );
+    check(
+        &en,
+        "https://EN.WIKIPEDİA.org/w/api.php",
+        Party::Third,
+        "xn--wikipedia-dkf.org",
+        None,
+    );
+    // Valid punycode is checked and kept (xn--ls8h is 💩, xn--55qx5d 公司).
+    assert_eq!(
+        host("https://xn--ls8h.example/").as_deref(),
+        Some("xn--ls8h.example")
+    );
+    assert_eq!(
+        host("https://XN--55QX5D.example/").as_deref(),
+        Some("xn--55qx5d.example")
+    );
+    // Invalid: a leading combining mark, U+FFFD, punycode that decodes to a non-NFC or empty
+    // label, malformed punycode.
+    for raw in [
+        "https://\u{0301}a.example/",
+        "https://a\u{FFFD}b.example/",
+        "https://xn--a-ecp.example/",
+        "https://xn--.example/",
+        "https://xn--zz-.example/",
+    ] {
+        assert!(parse_request_url(&base, raw).is_err(), "{raw}");
+    }
+}

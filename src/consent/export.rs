@@ -32,24 +32,24 @@ fn add(needs: &mut Needs, directives: &DirectiveSet, source: &str) {
     }
 }
 
+// The maps below are filled by `insert`, not `collect`: serde_json's `Map` is a `BTreeMap`,
+// whose `FromIterator` compiles a sort per iterator type (issue 8 item 9: size); the keys
+// come from a `BTreeMap`, unique and in order, so the result is the same.
 fn needs_json(needs: &Needs) -> Value {
-    let map: Map<String, Value> = needs
-        .iter()
-        .map(|(d, sources)| {
-            let list = sources.iter().cloned().map(Value::String).collect();
-            (d.as_str().to_string(), Value::Array(list))
-        })
-        .collect();
+    let mut map = Map::new();
+    for (d, sources) in needs {
+        let list = sources.iter().cloned().map(Value::String).collect();
+        map.insert(d.as_str().to_string(), Value::Array(list));
+    }
     Value::Object(map)
 }
 
 fn group_json(groups: &BTreeMap<String, Needs>) -> Value {
-    Value::Object(
-        groups
-            .iter()
-            .map(|(name, needs)| (name.clone(), needs_json(needs)))
-            .collect(),
-    )
+    let mut map = Map::new();
+    for (name, needs) in groups {
+        map.insert(name.clone(), needs_json(needs));
+    }
+    Value::Object(map)
 }
 
 impl ConsentList {

@@ -389,7 +389,7 @@ impl ConsentList {
         } else {
             // Document order reads best; the sort is stable, so errors at one spot keep the
             // order they were found in.
-            v.errors.sort_by_key(|e| (e.line, e.column));
+            crate::sort::sort_by_key(&mut v.errors, |e| (e.line, e.column));
             Err(v.errors)
         }
     }
@@ -875,7 +875,7 @@ impl Validator {
         if all {
             return Some(DirectiveSet::All);
         }
-        list.sort();
+        crate::sort::sort(&mut list);
         list.dedup();
         Some(DirectiveSet::Only(list))
     }

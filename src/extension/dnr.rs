@@ -183,7 +183,7 @@ fn types_for(directives: &[Directive], allow: bool) -> Vec<&'static str> {
         }
     }
     // A fixed order, so the output does not depend on how directives were listed.
-    out.sort_by_key(|t| ALL_TYPES.iter().position(|a| a == t));
+    crate::sort::sort_by_key(&mut out, |t| ALL_TYPES.iter().position(|a| a == t));
     out
 }
 
@@ -280,7 +280,7 @@ pub fn compile(
         .map(|w| w.trim().trim_start_matches("*.").to_ascii_lowercase())
         .filter(|w| !w.is_empty())
         .collect();
-    wikis.sort();
+    crate::sort::sort(&mut wikis);
     wikis.dedup();
     if wikis.is_empty() {
         return Err(CompileError::NoWikis);
@@ -376,7 +376,7 @@ pub fn compile(
             )
         })
         .collect();
-    ranked.sort();
+    crate::sort::sort(&mut ranked);
     let mut rank = 0u32;
     let mut last: Option<(Specificity, u8)> = None;
     let mut ordered: Vec<(u32, usize)> = Vec::new();
@@ -393,7 +393,7 @@ pub fn compile(
             ordered.push((scoped_priority - 10, i));
         }
     }
-    ordered.sort_by_key(|(r, i)| (*r, *i));
+    crate::sort::sort_by_key(&mut ordered, |(r, i)| (*r, *i));
     for (r, i) in ordered {
         let rule = &list.rules[i];
         let allow = rule.decision == Verdict::Allow;

@@ -265,7 +265,7 @@ pub fn stale_keys<'a>(keys: impl IntoIterator<Item = &'a str>, chunks: usize) ->
             (i >= chunks).then(|| k.to_string())
         })
         .collect();
-    out.sort();
+    crate::sort::sort(&mut out);
     out
 }
 

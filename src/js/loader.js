@@ -4,7 +4,9 @@
  * bundle, never a page global). It must stay synchronous up to the point where
  * `window.tprAuditor` exists, so that page code can always `await tprAuditor.ready`.
  *
- * Inputs, bound by scripts/bundle.py: `TPR_WASM_BASE64` (the optimised .wasm), `TPR_VERSION`.
+ * Inputs, bound by scripts/bundle.py: `TPR_WASM_DEFLATE_BASE64` (the optimised .wasm,
+ * deflate-raw compressed, as base64), `TPR_WASM_SIZE` (its unpacked length), `TPR_VERSION`, and
+ * `tprInflateWasm` (src/js/inflate.js, which unpacks it with the browser's DecompressionStream).
  * Options come from the including <script> element's data attributes (gadget, demo) or from
  * `TPR_OPTIONS` set by a packaging's wrapper (extension, tests):
  *   data-packaging / packaging   name reported in report().packaging
@@ -34,7 +36,7 @@
  * that shares `load.php` batches with the gadgets it watches, so no URL prefix names it; the
  * module running this very code is passed as `ownModules` and its frames are never a source.
  */
-(function tprAuditorLoader(global, init, b64, version, given, ext) {
+(function tprAuditorLoader(global, init, inflate, b64, size, version, given, ext) {
   'use strict';
   if (!global || !global.document) return;
   const handle = global[Symbol.for('tpr-auditor.bootstrap')];
@@ -139,14 +141,11 @@
     rejectReady(e);
   }
 
-  let bytes;
-  try {
-    const bin = global.atob(b64);
-    bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  } catch (e) { fail(e); return; }
-
-  init({ module_or_path: bytes }).then(function () {
+  // The embedded .wasm is deflate-raw compressed (src/js/inflate.js): a browser that cannot
+  // inflate it fails here, on the usual path (console warning, note, `ready` rejects).
+  inflate(global, b64, size).then(function (bytes) {
+    return init({ module_or_path: bytes });
+  }).then(function () {
     // The extension's consent store answers load() once storage.sync was read.
     return ext && ext.store && ext.store.ready;
   }).then(function () {
@@ -166,6 +165,7 @@
     if (ext && typeof ext.started === 'function') ext.started(api);
     resolveReady(api);
   }).catch(fail);
-})(typeof window !== 'undefined' ? window : undefined, wasm_bindgen, TPR_WASM_BASE64, TPR_VERSION,
+})(typeof window !== 'undefined' ? window : undefined, wasm_bindgen, tprInflateWasm,
+  TPR_WASM_DEFLATE_BASE64, TPR_WASM_SIZE, TPR_VERSION,
   typeof TPR_OPTIONS !== 'undefined' ? TPR_OPTIONS : null,
   typeof TPR_EXTENSION !== 'undefined' ? TPR_EXTENSION : null);

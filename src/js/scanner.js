@@ -4,14 +4,15 @@
  * no-modules glue of the scanner module, whose `wasm_bindgen` stays local to the closure: the
  * page module's glue and page globals cannot clash with it.
  *
- * Inputs, bound by scripts/bundle.py: `TPR_SCANNER_WASM_BASE64` (the optimised .wasm),
- * `TPR_VERSION`. Registers one frozen object under `window[Symbol.for('tpr-auditor.scanner')]`
- * (non-enumerable, non-writable, non-configurable; a second copy does nothing):
+ * Inputs, bound by scripts/bundle.py: `TPR_SCANNER_WASM_DEFLATE_BASE64` (the optimised .wasm,
+ * deflate-raw compressed, as base64), `TPR_SCANNER_WASM_SIZE` (its unpacked length),
+ * `TPR_VERSION`, and `tprInflateWasm` (src/js/inflate.js). Registers one frozen object under
+ * `window[Symbol.for('tpr-auditor.scanner')]` (non-enumerable, non-writable, non-configurable; a second copy does nothing):
  *   version   the crate version (the page module refuses another)
  *   load()    compiles the module once; a Promise of its `scan(text, options)` function
  * Nothing runs until load() is called (src/web/scanner.rs calls it on the first scan).
  */
-(function tprAuditorScanner(global, init, b64, version) {
+(function tprAuditorScanner(global, init, inflate, b64, size, version) {
   'use strict';
   if (!global) return;
   const key = Symbol.for('tpr-auditor.scanner');
@@ -20,9 +21,8 @@
   function load() {
     if (!started) {
       started = Promise.resolve().then(function () {
-        const bin = global.atob(b64);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        return inflate(global, b64, size);
+      }).then(function (bytes) {
         return init({ module_or_path: bytes });
       }).then(function () { return init.scan; });
       started.catch(function () { started = null; });
@@ -33,4 +33,5 @@
     value: Object.freeze({ version: version, load: load }),
     enumerable: false, writable: false, configurable: false,
   });
-})(typeof window !== 'undefined' ? window : undefined, wasm_bindgen, TPR_SCANNER_WASM_BASE64, TPR_VERSION);
+})(typeof window !== 'undefined' ? window : undefined, wasm_bindgen, tprInflateWasm,
+  TPR_SCANNER_WASM_DEFLATE_BASE64, TPR_SCANNER_WASM_SIZE, TPR_VERSION);

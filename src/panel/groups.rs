@@ -106,7 +106,7 @@ fn leaves<'a>(
     depth: u8,
 ) {
     let mut held: Vec<&Event> = events.collect();
-    held.sort_by_key(|e| std::cmp::Reverse(e.id));
+    crate::sort::sort_by_key(&mut held, |e| std::cmp::Reverse(e.id));
     let total_held = held.len() as u64;
     for e in held.iter().take(MAX_LEAVES) {
         let mut c = Counts {
@@ -186,7 +186,7 @@ fn ranked<T, K: Ord>(
         .filter(|(_, v)| counts(v).events > 0)
         .map(|(k, v)| (*k, v))
         .collect();
-    items.sort_by_cached_key(|(id, v)| order(*id, v));
+    crate::sort::sort_by_cached_key(&mut items, |(id, v)| order(*id, v));
     items
 }
 

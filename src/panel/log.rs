@@ -74,7 +74,7 @@ impl LogList {
         self.ids.clear();
         self.ids
             .extend(events.filter(|e| f.matches(e)).map(|e| e.id));
-        self.ids.sort_unstable();
+        crate::sort::sort(&mut self.ids);
         self.ids.dedup();
     }
 

@@ -51,7 +51,7 @@ pub fn summary_view(tracker: &Tracker, summary: &Summary) -> SummaryView {
         .map(|r| (*r, tracker.agg.risk(*r)))
         .collect();
     let mut parties: Vec<Party> = Party::ALL.to_vec();
-    parties.sort_by_key(|p| party_rank(*p));
+    crate::sort::sort_by_key(&mut parties, |p| party_rank(*p));
     SummaryView {
         risks,
         parties: parties

@@ -212,7 +212,7 @@ pub fn default_placement(avoid: &[Rect], vw: f64, vh: f64) -> Placement {
         .filter(|r| r.overlaps(&screen))
         .copied()
         .collect();
-    avoid.sort_by(|a, b| (b.w * b.h).total_cmp(&(a.w * a.h)));
+    crate::sort::sort_by(&mut avoid, |a, b| (b.w * b.h).total_cmp(&(a.w * a.h)));
     avoid.truncate(MAX_AVOID);
     let (pw, ph) = panel_size(vw, vh);
     let default = Rect {

@@ -48,7 +48,14 @@ struct PlanRecord {
 pub fn plan_sync(text: &str, used_by_others: usize) -> Result<JsValue, JsValue> {
     match sync_store::plan(text, used_by_others, sync_store::SyncLimits::default()) {
         Ok(p) => to_js(&PlanRecord {
-            items: p.items.into_iter().collect(),
+            // Inserted, not collected: `Map::from_iter` compiles a sort of its own (size).
+            items: p
+                .items
+                .into_iter()
+                .fold(serde_json::Map::new(), |mut m, (k, v)| {
+                    m.insert(k, v);
+                    m
+                }),
             bytes: p.bytes,
             chunks: p.chunks,
         })

@@ -6,9 +6,11 @@
 //! returned. The panic hook is still installed so that a bug shows a Rust message in the
 //! console instead of `unreachable`.
 //!
-//! Two WebAssembly modules are built from this crate (scripts/build.sh):
+//! Three WebAssembly modules are built from this crate (scripts/build.sh):
 //! * the **page module** (default features): [`core`], the page runtime (`page`), the panel,
 //!   the consent stores and the extension's helpers;
+//! * the **gadget module** (feature `gadget-module`): the page module without the extension's
+//!   helpers (`extension`), which only the extension's own pages call: the on-wiki gadget's;
 //! * the **scanner module** (feature `scan-module`): only `scan` (`scan.rs`) and [`start`];
 //!   everything else here is compiled out, so the linker drops it and the module stays small.
 //!   The page module loads it lazily (`page::scanner`) the first time `tprAuditor.scan` or the
@@ -19,7 +21,7 @@ use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "scan-module"))]
 pub mod core;
-#[cfg(not(feature = "scan-module"))]
+#[cfg(not(any(feature = "scan-module", feature = "gadget-module")))]
 mod extension;
 #[cfg(not(feature = "scan-module"))]
 mod page;
@@ -35,7 +37,7 @@ mod store;
 pub(crate) use self::core::consent_error;
 #[cfg(not(feature = "scan-module"))]
 pub use self::core::{parse_consent, unpack_modules, Core};
-#[cfg(not(feature = "scan-module"))]
+#[cfg(not(any(feature = "scan-module", feature = "gadget-module")))]
 pub use extension::RemoteSession;
 #[cfg(not(feature = "scan-module"))]
 pub use page::{install_page, PageRuntime};

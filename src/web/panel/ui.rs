@@ -87,7 +87,7 @@ impl RenderStats {
     /// The 95th percentile of the last frames.
     pub(super) fn p95_ms(&self) -> f64 {
         let mut v = self.recent.clone();
-        v.sort_by(f64::total_cmp);
+        crate::sort::sort_by(&mut v, f64::total_cmp);
         v.get((v.len() * 95 / 100).min(v.len().saturating_sub(1)))
             .copied()
             .unwrap_or(0.0)

@@ -538,7 +538,7 @@ impl Ui {
                 (labels::source_key_label(&self.cat, &key), key)
             })
             .collect();
-        keys.sort();
+        crate::sort::sort(&mut keys);
         let current = f.source.value();
         // Rebuild the options: each option's value is its source key.
         while f.source.length() > 1 {

@@ -165,7 +165,7 @@ impl SummaryDom {
 fn summary_parties() -> Vec<crate::model::Party> {
     use crate::model::Party;
     let mut v = Party::ALL.to_vec();
-    v.sort_by_key(|p| crate::panel::aggregate::party_rank(*p));
+    crate::sort::sort_by_key(&mut v, |p| crate::panel::aggregate::party_rank(*p));
     v
 }
 
