@@ -233,7 +233,7 @@ impl CarriedDetector {
         if self.needles.is_empty() {
             return Vec::new();
         }
-        // The kinds found so far, one bit each (see `kind_bit`).
+        // The kinds found so far, one bit each (see `CarryKind::bit`).
         let mut found = 0u8;
         self.scan_text(path_and_query, &mut found);
         if let Some(body) = body {
@@ -242,7 +242,7 @@ impl CarriedDetector {
         // In `CarryKind`'s order, so sorted and without duplicates.
         let mut kinds: Vec<CarryKind> = Vec::new();
         for kind in CarryKind::ALL {
-            if found & kind_bit(kind) != 0 {
+            if found & kind.bit() != 0 {
                 kinds.push(kind);
             }
         }
@@ -262,7 +262,7 @@ impl CarriedDetector {
         }
         let haystacks = &haystacks[..count];
         for needle in &self.needles {
-            let bit = kind_bit(needle.kind);
+            let bit = needle.kind.bit();
             if *found & bit != 0 {
                 continue;
             }
@@ -272,17 +272,6 @@ impl CarriedDetector {
                 *found |= bit;
             }
         }
-    }
-}
-
-/// A kind's bit in the set of kinds found.
-fn kind_bit(kind: CarryKind) -> u8 {
-    match kind {
-        CarryKind::User => 1,
-        CarryKind::Page => 2,
-        CarryKind::Revision => 4,
-        CarryKind::Token => 8,
-        CarryKind::Cookies => 16,
     }
 }
 
@@ -480,7 +469,7 @@ mod tests {
     #[test]
     fn kinds_are_listed_in_order_with_distinct_bits() {
         assert!(CarryKind::ALL.windows(2).all(|w| w[0] < w[1]));
-        let bits: u8 = CarryKind::ALL.iter().map(|&k| kind_bit(k)).sum();
+        let bits: u8 = CarryKind::ALL.iter().map(|&k| k.bit()).sum();
         assert_eq!(bits, 0b1_1111);
     }
 

@@ -269,6 +269,17 @@ impl CarryKind {
         CarryKind::Cookies,
     ];
 
+    /// Its bit in a set of kinds (`u8`, one bit per kind, in [`CarryKind::ALL`] order).
+    pub fn bit(self) -> u8 {
+        match self {
+            CarryKind::User => 1,
+            CarryKind::Page => 2,
+            CarryKind::Revision => 4,
+            CarryKind::Token => 8,
+            CarryKind::Cookies => 16,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CarryKind::User => "user",

@@ -452,6 +452,30 @@ mod tests {
         "site-script",
         "script:https://x.toolforge.org/lib.js",
     ];
+    const PARTIES: [Party; 5] = [
+        Party::First,
+        Party::Wikimedia,
+        Party::Cloud,
+        Party::Third,
+        Party::Local,
+    ];
+    const TIERS: [Tier; 3] = [Tier::Passive, Tier::Data, Tier::Executable];
+    /// A query for a random URL of `urls`, directive, party and tier, with `scopes`.
+    fn random_query<'a>(
+        rng: &mut Rng,
+        urls: &'a [Url],
+        page: &'a Url,
+        scopes: &'a [String],
+    ) -> ConsentQuery<'a> {
+        ConsentQuery {
+            url: rng.pick(urls),
+            page_origin: page,
+            directive: *rng.pick(&Directive::ALL),
+            party: *rng.pick(&PARTIES),
+            tier: *rng.pick(&TIERS),
+            scopes,
+        }
+    }
     const QUERY_SCOPES: &[&str] = &[
         "gadget:HotCat",
         "gadget:Twinkle",
@@ -533,20 +557,7 @@ mod tests {
                 let scopes: Vec<String> = (0..rng.next() % 4)
                     .map(|_| rng.pick(QUERY_SCOPES).to_string())
                     .collect();
-                let q = ConsentQuery {
-                    url: rng.pick(&urls),
-                    page_origin: &page,
-                    directive: *rng.pick(&Directive::ALL),
-                    party: *rng.pick(&[
-                        Party::First,
-                        Party::Wikimedia,
-                        Party::Cloud,
-                        Party::Third,
-                        Party::Local,
-                    ]),
-                    tier: *rng.pick(&[Tier::Passive, Tier::Data, Tier::Executable]),
-                    scopes: &scopes,
-                };
+                let q = random_query(&mut rng, &urls, &page, &scopes);
                 let expected = list.decide(&q);
                 by_rule += usize::from(matches!(expected.rule, RuleRef::Rule { .. }));
                 assert_eq!(prepared.decide(&q), expected, "{q:?}\n{}", list.to_json());
@@ -651,20 +662,7 @@ mod tests {
             for _ in 0..200 {
                 let source = random_source(&mut rng);
                 let scopes = crate::assess::consent_scopes(&source);
-                let q = ConsentQuery {
-                    url: rng.pick(&urls),
-                    page_origin: &page,
-                    directive: *rng.pick(&Directive::ALL),
-                    party: *rng.pick(&[
-                        Party::First,
-                        Party::Wikimedia,
-                        Party::Cloud,
-                        Party::Third,
-                        Party::Local,
-                    ]),
-                    tier: *rng.pick(&[Tier::Passive, Tier::Data, Tier::Executable]),
-                    scopes: &scopes,
-                };
+                let q = random_query(&mut rng, &urls, &page, &scopes);
                 let expected = list.decide(&q);
                 by_rule += usize::from(matches!(expected.rule, RuleRef::Rule { .. }));
                 // `scopes` is not read: the source's are.

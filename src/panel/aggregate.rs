@@ -158,22 +158,12 @@ impl Risk {
         let exec = c.tier == Tier::Executable;
         match self {
             Risk::ExecutableThird => exec && c.party == Party::Third,
-            Risk::Tokens => c.carries & carry_bit(CarryKind::Token) != 0,
-            Risk::UserData => c.carries & !carry_bit(CarryKind::Token) != 0,
+            Risk::Tokens => c.carries & CarryKind::Token.bit() != 0,
+            Risk::UserData => c.carries & !CarryKind::Token.bit() != 0,
             Risk::ExecutableCloud => exec && c.party == Party::Cloud,
             Risk::OtherThird => !exec && c.party == Party::Third,
             Risk::OtherCloud => !exec && c.party == Party::Cloud,
         }
-    }
-}
-
-fn carry_bit(kind: CarryKind) -> u8 {
-    match kind {
-        CarryKind::User => 1,
-        CarryKind::Page => 2,
-        CarryKind::Revision => 4,
-        CarryKind::Token => 8,
-        CarryKind::Cookies => 16,
     }
 }
 
@@ -374,7 +364,7 @@ impl Aggregates {
     fn contribution(&mut self, e: &Event) -> Contribution {
         let mut carries = 0;
         for k in &e.carries {
-            carries |= carry_bit(*k);
+            carries |= k.bit();
         }
         let site_name = if e.site.is_empty() {
             &e.origin
