@@ -1364,6 +1364,12 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
             ] {
                 let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v));
             }
+            let recent: js_sys::Array = s
+                .recent_ms
+                .iter()
+                .map(|&ms| JsValue::from_f64(ms))
+                .collect();
+            let _ = Reflect::set(&o, &JsValue::from_str("recentMs"), &recent);
             o.into()
         }),
     )?;

@@ -59,8 +59,9 @@ pub trait PanelHost {
 }
 
 /// [`Panel::render_stats`]: frames drawn while open (count, max, p95 of the last 512, total
-/// ms), and `notify` calls, the events they carried and their total ms.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// ms, and the last 512 draw times, oldest first), and `notify` calls, the events they carried
+/// and their total ms.
+#[derive(Clone, Debug, PartialEq)]
 pub struct PanelStats {
     pub frames: u64,
     pub max_ms: f64,
@@ -69,6 +70,7 @@ pub struct PanelStats {
     pub notify_calls: u64,
     pub notify_events: u64,
     pub notify_ms: f64,
+    pub recent_ms: Vec<f64>,
 }
 
 /// The mounted badge and panel. Dropping it removes its DOM and listeners.
@@ -124,6 +126,7 @@ impl Panel {
             notify_calls: s.notify_calls,
             notify_events: s.notify_events,
             notify_ms: s.notify_ms,
+            recent_ms: s.recent_ms(),
         })
     }
 }

@@ -84,6 +84,15 @@ impl RenderStats {
         self.next = (self.next + 1) % RENDER_SAMPLES;
     }
 
+    /// The draw times of the last frames (at most 512), oldest first.
+    pub(super) fn recent_ms(&self) -> Vec<f64> {
+        if self.recent.len() < RENDER_SAMPLES {
+            return self.recent.clone();
+        }
+        let (newer, older) = self.recent.split_at(self.next);
+        older.iter().chain(newer).copied().collect()
+    }
+
     /// The 95th percentile of the last frames.
     pub(super) fn p95_ms(&self) -> f64 {
         let mut v = self.recent.clone();
