@@ -1169,11 +1169,15 @@ try {
     setTimeout(() => { clearInterval(iv); running = false; gaps.sort((a, b) => a - b);
       resolve({ frames: gaps.length, batches, busy, max: gaps[gaps.length - 1], p95: gaps[Math.floor(gaps.length * 0.95)], median: gaps[Math.floor(gaps.length / 2)] }); }, 3000);
   }), { port, tag });
+  // The frame that takes in the 10,000 events above may still be drawn a frame or two later
+  // on a busy machine: let it pass so the window below holds only the stream's frames.
+  await frames(page, 4);
   const framesBefore = (await page.evaluate(() => tprAuditor.panel.stats())).frames;
   const stream = await streamRun('stream-open-');
   // The open panel's own draw time in each frame of the stream (the frame budget of item 12).
   const streamStats = await page.evaluate(() => tprAuditor.panel.stats());
-  const streamDraws = streamStats.recentMs.slice(-Math.min(512, streamStats.frames - framesBefore)).sort((a, b) => a - b);
+  const streamSeq = streamStats.recentMs.slice(-Math.min(512, streamStats.frames - framesBefore));
+  const streamDraws = [...streamSeq].sort((a, b) => a - b);
   await page.keyboard.press('Escape');
   const streamClosed = await streamRun('stream-closed-');
   console.log(`       10,000 events, panel closed: ${closedMs.toFixed(1)} ms in the page (${(closedMs / 10).toFixed(1)} µs/event incl. hooks and core)`);
@@ -1183,7 +1187,7 @@ try {
   }
   if (streamDraws.length) console.log(`       streaming, log open, the panel's draw per animation frame (tprAuditor.panel.stats().recentMs): ${streamDraws.length} frames drawn,`
     + ` median ${streamDraws[Math.floor(streamDraws.length / 2)].toFixed(2)} ms, p95 ${streamDraws[Math.floor(streamDraws.length * 0.95)].toFixed(2)} ms,`
-    + ` max ${streamDraws[streamDraws.length - 1].toFixed(2)} ms (budget 16 ms)`);
+    + ` max ${streamDraws[streamDraws.length - 1].toFixed(2)} ms (budget 16 ms); the first five ${streamSeq.slice(0, 5).map((x) => x.toFixed(1)).join('/')} ms`);
   const drawn = await page.evaluate(() => tprAuditor.panel.stats());
   console.log(`       this page's open panel, draw per animation frame (tprAuditor.panel.stats()): ${drawn.frames} frames, max ${drawn.maxMs.toFixed(1)} ms, p95 of the last 512 ${drawn.p95Ms.toFixed(1)} ms`);
   await panelCost({ browser, bundle, options, W, port });
