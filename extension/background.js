@@ -35,13 +35,15 @@ const api = chrome;
 const tabs = new Map(); // tabId -> {frames: Map(frameId -> Frame)}
 let dnrActive = false;
 const ALL_SITES = ['*://*/*'];
-// 'all-sites' or 'wiki-hosts' (what webRequest can report); read at start and on every change.
-let networkScope = 'wiki-hosts';
+// 'all-sites' or 'wiki-hosts' (what webRequest can report): read once when the background
+// starts and again on every permission change; messages wait for the latest read, not a
+// query of their own (a frame-ready comes from every frame of every wiki tab).
+let networkScope = Promise.resolve('wiki-hosts');
 function readNetworkScope() {
-  return api.permissions.contains({ origins: ALL_SITES }).then(function (all) {
-    networkScope = all ? 'all-sites' : 'wiki-hosts';
-    return networkScope;
-  }, function () { return networkScope; });
+  const previous = networkScope;
+  networkScope = api.permissions.contains({ origins: ALL_SITES }).then(function (all) {
+    return all ? 'all-sites' : 'wiki-hosts';
+  }, function () { return previous; });
 }
 readNetworkScope();
 api.permissions.onAdded.addListener(readNetworkScope);
@@ -211,7 +213,7 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       f.absent = false;
       f.remote = !!(msg.data && msg.data.remote);
       const list = f.pending.splice(0);
-      readNetworkScope().then(function (scope) { reply({ csp: f.csp, network: list, dnr: dnrActive, networkScope: scope }); });
+      networkScope.then(function (scope) { reply({ csp: f.csp, network: list, dnr: dnrActive, networkScope: scope }); });
       return true;
     }
     case 'summary': {
@@ -246,7 +248,7 @@ api.runtime.onMessage.addListener(function (msg, sender, reply) {
       const t = tabs.get(msg.tabId);
       const frames = [];
       if (t) t.frames.forEach(function (f, id) { frames.push({ frameId: id, summary: f.summary, csp: f.csp, network: f.network, ready: f.ready }); });
-      readNetworkScope().then(function (scope) {
+      networkScope.then(function (scope) {
         reply({ count: tabCount(msg.tabId), frames: frames, dnr: dnrActive, networkScope: scope });
       });
       return true;
