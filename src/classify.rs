@@ -34,7 +34,7 @@ pub(crate) fn excerpt(text: &str) -> String {
 
 /// Parses a request URL relative to the page, the way the browser would resolve it.
 pub fn parse_request_url(base: &Url, raw: &str) -> Result<Url, UrlError> {
-    base.join(raw.trim()).map_err(|e| UrlError::Malformed {
+    crate::urls::join(base, raw.trim()).map_err(|e| UrlError::Malformed {
         url: excerpt(raw),
         reason: e.to_string(),
     })

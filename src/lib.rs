@@ -15,6 +15,7 @@
 //! | [`events`] | §4, §8 | the page's event log: merge observers, fold repeats, summary |
 //! | `scanner` | §3, §4 | static scan of gadget JavaScript/CSS: what it *can* contact (feature `scanner`) |
 //! | [`panel`] | §9 | the live panel's view model: aggregates, filters, groupings, i18n |
+//! | [`urls`] | §3 | URL parsing of page text; non-ASCII hosts mapped by the browser's parser |
 //!
 //! The WebAssembly API lives in `web` (only on `wasm32`) and is a thin layer over these.
 
@@ -32,6 +33,7 @@ pub mod psl;
 #[cfg(feature = "scanner")]
 pub mod scanner;
 pub mod sort;
+pub mod urls;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -70,6 +70,72 @@ fn classification_is_a_plain_object() {
     assert_eq!(text(&third, "party").as_deref(), Some("third"));
 }
 
+/// Unicode hosts (issue 8 item 9, src/urls.rs): the core has no IDNA tables in the browser;
+/// the browser's own URL parser maps the host (UTS 46, nontransitional) and the core classifies
+/// the ASCII form it gives, exactly as the request will be made.
+#[wasm_bindgen_test]
+fn internationalised_hosts_through_the_browser() {
+    tpr_auditor::web::start();
+    let c = core(None);
+    let classify = |url: &str| {
+        c.classify(url).map_err(|e| {
+            JsValue::from(e)
+                .dyn_into::<Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_default()
+        })
+    };
+    for (url, host, site) in [
+        (
+            "https://bücher.example/x",
+            "xn--bcher-kva.example",
+            "xn--bcher-kva.example",
+        ),
+        // Full-width letters and full stop, upper case, ß (nontransitional), dotted capital I.
+        ("https://ＥＸＡＭＰＬＥ．com/", "example.com", "example.com"),
+        ("https://straße.de/", "xn--strae-oqa.de", "xn--strae-oqa.de"),
+        (
+            "https://EN.WIKIPEDİA.org/w/api.php",
+            "en.xn--wikipedia-dkf.org",
+            "xn--wikipedia-dkf.org",
+        ),
+        // Right-to-left labels; an IDN public suffix (公司.香港) from the PSL.
+        (
+            "https://مثال.إختبار/",
+            "xn--mgbh0fb.xn--kgbechtv",
+            "xn--mgbh0fb.xn--kgbechtv",
+        ),
+        (
+            "https://a.b.公司.香港/x",
+            "a.b.xn--55qx5d.xn--j6w193g",
+            "b.xn--55qx5d.xn--j6w193g",
+        ),
+        // Relative to the page: a protocol-relative Unicode host.
+        (
+            "//www.bücher.example/",
+            "www.xn--bcher-kva.example",
+            "xn--bcher-kva.example",
+        ),
+    ] {
+        let d = classify(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(text(&d, "party").as_deref(), Some("third"), "{url}");
+        assert_eq!(text(&d, "site").as_deref(), Some(site), "{url}");
+        assert_eq!(
+            text(&d, "origin").as_deref(),
+            Some(format!("https://{host}").as_str()),
+            "{url}"
+        );
+    }
+    // Refused by the browser too: a leading combining mark, U+FFFD.
+    for url in ["https://\u{0301}a.example/", "https://a\u{FFFD}b.example/"] {
+        let err = classify(url).expect_err(url);
+        assert!(
+            err.contains("invalid international domain name"),
+            "{url}: {err}"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn consent_decision_says_which_rule() {
     let c = core(Some(TOOLFORGE_ALLOW));

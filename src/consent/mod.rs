@@ -253,7 +253,7 @@ impl Scope {
         }
         if let Some(raw) = named("script:") {
             let raw = raw?;
-            return match Url::parse(&raw) {
+            return match crate::urls::parse(&raw) {
                 Ok(u) if u.has_host() => Ok(Scope::Script(u.to_string())),
                 _ => Err(format!("{raw:?} is not an absolute URL")),
             };

@@ -2330,7 +2330,9 @@ impl<'a, 'o, 'p> Walker<'a, 'o, 'p> {
                 "URL" => {
                     let a = self.to_str(&arg(0));
                     if let (Some(rel), Some(base)) = (a.known(), known(1)) {
-                        if let Ok(u) = url::Url::parse(&base).and_then(|b| b.join(rel)) {
+                        if let Ok(u) =
+                            crate::urls::parse(&base).and_then(|b| crate::urls::join(&b, rel))
+                        {
                             return Some(Val::Str(Str::lit(u.as_str())));
                         }
                     }

@@ -275,7 +275,7 @@ pub fn resolve_destination(page: &PageContext, value: &Str) -> Option<Option<(Ur
         } else {
             prefix
         };
-        return match page.url().join(probe.trim()) {
+        return match crate::urls::join(page.url(), probe.trim()) {
             Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Some(Some((url, true))),
             // A malformed constant URL: still a request attempt, of unknown destination.
             _ => Some(None),
@@ -295,7 +295,7 @@ pub fn resolve_destination(page: &PageContext, value: &Str) -> Option<Option<(Ur
     } else {
         prefix
     };
-    match page.url().join(probe.trim()) {
+    match crate::urls::join(page.url(), probe.trim()) {
         Ok(url) => Some(Some((url, exact))),
         Err(_) => Some(None),
     }

@@ -45,6 +45,18 @@ pub use page::{install_page, PageRuntime};
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
+    crate::urls::set_host_normalizer(Some(browser_url));
+}
+
+/// The browser's URL parser, for hosts the core's stub IDNA back end refuses (src/urls.rs):
+/// `new URL(raw, base).href`, `None` when it throws. `URL` exists in pages, workers and the
+/// extension's service worker alike.
+fn browser_url(base: Option<&str>, raw: &str) -> Option<String> {
+    let url = match base {
+        Some(base) => web_sys::Url::new_with_base(raw, base),
+        None => web_sys::Url::new(raw),
+    };
+    url.ok().map(|u| u.href())
 }
 
 /// The crate version, as `tprAuditor.version` reports it.
