@@ -326,8 +326,8 @@ async function applyWikis() {
   if (ids.length) await api.scripting.unregisterContentScripts({ ids: ids });
   if (matches.length) {
     await api.scripting.registerContentScripts([
-      { id: 'wiki-isolated', matches: matches, js: ['bridge.js'], runAt: 'document_start', allFrames: true, world: 'ISOLATED' },
-      { id: 'wiki-main', matches: matches, js: ['page.js'], runAt: 'document_start', allFrames: true, world: 'MAIN' },
+      { id: 'wiki-isolated', matches: matches, js: ['bridge.js'], runAt: 'document_start', allFrames: true, matchOriginAsFallback: true, world: 'ISOLATED' },
+      { id: 'wiki-main', matches: matches, js: ['page.js'], runAt: 'document_start', allFrames: true, matchOriginAsFallback: true, world: 'MAIN' },
     ]);
   }
   await applyDnr();

@@ -177,6 +177,7 @@
   const cryptoObj = global.crypto;
   const getRandomValues = cryptoObj && cryptoObj.getRandomValues ? uncurry(cryptoObj.getRandomValues) : null;
   const Uint8ArrayC = Uint8Array;
+  const mathMin = Math.min;
   const BroadcastChannelC = global.BroadcastChannel;
   const TextDecoderC = global.TextDecoder;
 
@@ -601,6 +602,11 @@
   // Per-realm installation
   // ---------------------------------------------------------------------------------------
   const hookedRealms = new WeakSetC();
+  // A realm is known by its window's Location object, not by the window: a frame's
+  // WindowProxy stays the same object when the frame navigates, while each new Window (a new
+  // realm, with nothing hooked) has a Location of its own, and a reused one (the initial
+  // about:blank followed by a same-origin document) keeps it. `location` is unforgeable.
+  function realmKey(W) { return W.location; }
   const seen = new WeakMapC(); // element -> dictionary of reported URLs (once per element+URL)
   const withheld = new WeakMapC(); // element -> dictionary attr -> {value, ns, qname, token}
   const inlineSources = new MapC(); // sourceURL -> script text, for tagged inline scripts
@@ -676,14 +682,15 @@
 
   /** Installs every hook into window `W` (the top window or a same-origin frame's). */
   function installRealm(W, realm) {
-    if (wsHas(hookedRealms, W)) return false;
-    wsAdd(hookedRealms, W);
+    const key = realmKey(W);
+    if (wsHas(hookedRealms, key)) return false;
+    wsAdd(hookedRealms, key);
     state.realms++;
     const R = { W: W, realm: realm };
     const steps = [
       installToString, installFetch, installXhr, installBeacon, installSockets,
       installElements, installMarkup, installCss, installConstructors, installFrames,
-      installWorkers, installCatchAlls,
+      installBlobDocuments, installWorkers, installCatchAlls,
     ];
     for (let i = 0; i < steps.length; i++) {
       try { steps[i](R); } catch (e) { internalError('install:' + steps[i].name, e); }
@@ -2431,7 +2438,11 @@
     try {
       // Cross-origin windows throw on any property access: skip them.
       if (!win.document) return false;
-      if (wsHas(hookedRealms, win)) return true;
+      // A frame whose document started a bootstrap of its own (a wiki page with the gadget or
+      // the extension) is its own home: hooking it again would report its requests twice.
+      const mark = getOwnPropertyDescriptor(win, KEY);
+      if (mark) return mark.value === handle;
+      if (wsHas(hookedRealms, realmKey(win))) return true;
       const ok = installRealm(win, realmName);
       // A bootstrap copy later injected into this frame (extension all_frames) must not hook
       // it a second time: it finds the parent's handle and stops (see handle.isHome).
@@ -2485,6 +2496,119 @@
           return win;
         },
       }.open;
+    });
+  }
+
+  // --- blob: documents ---------------------------------------------------------------------
+  // A document loaded from a blob: URL (an <iframe>, window.open) parses and runs its own
+  // inline scripts before the parent's hooks can reach its new realm: the initial about:blank
+  // window hooked at insertion is replaced, unlike for srcdoc. An extension's content script
+  // starts there first (match_origin_as_fallback); a gadget cannot. So an HTML blob the page
+  // builds from text or bytes is given one small inline script, first in the document, that
+  // hands the realm to this bootstrap (`hookRealm`, as a copy of the bootstrap started there
+  // would) and removes itself. It goes after the doctype and any leading comments (the
+  // document's mode is unchanged) and after a `<meta charset>` within the encoding prescan's
+  // 1,024 bytes (the encoding is unchanged). Only `text/html`: an XML document could not take
+  // an element before its root. A blob whose first part is not text (another blob, a stream)
+  // cannot be read synchronously and is left alone (README, Known limits).
+  const HAND_OVER = '<script>(function(d,w){try{var p=w.parent!==w?w.parent:w.opener;' +
+    'p[Symbol.for("tpr-auditor.bootstrap")].hookRealm(w)}catch(e){}var s=d.currentScript;' +
+    's&&s.parentNode&&s.parentNode.removeChild(s)})(document,window)</script>';
+  const PRESCAN = 1024;
+  const blobType = getter(BlobC && BlobC.prototype, 'type');
+  const blobSlice = method(BlobC && BlobC.prototype, 'slice');
+  const TextEncoderC = global.TextEncoder;
+  const htmlBlobs = new WeakMapC(); // Blob → byte offset for HAND_OVER
+  const strTest = uncurry(RegExp.prototype.test);
+  const META_CHARSET = /^<meta[\s/][^>]*charset/i;
+
+  /** Where HAND_OVER goes in `text` (a prefix of the document): a char index, or -1. */
+  function handOverIndex(text) {
+    let i = text.charCodeAt(0) === 0xFEFF ? 1 : 0;
+    for (;;) {
+      while (i < text.length && strIndexOf(' \t\n\f\r', text[i]) >= 0) i++;
+      if (strSlice(text, i, i + 4) !== '<!--') break;
+      const end = strIndexOf(text, '-->', i + 4);
+      if (end < 0) return -1; // the prefix ends inside a comment: undecidable
+      i = end + 3;
+    }
+    if (strToLower(strSlice(text, i, i + 9)) === '<!doctype') {
+      const end = strIndexOf(text, '>', i);
+      if (end < 0) return -1;
+      i = end + 1;
+    }
+    // A <meta charset> the prescan would find must stay within its reach: go after it, unless
+    // a script comes first (that script would then run before the hand-over).
+    const meta = strIndexOf(strToLower(strSlice(text, i, PRESCAN)), '<meta');
+    if (meta >= 0) {
+      const at = i + meta;
+      const script = strIndexOf(strToLower(strSlice(text, i, at)), '<script');
+      const end = strIndexOf(text, '>', at);
+      if (script < 0 && end >= 0 && strTest(META_CHARSET, strSlice(text, at, end + 1))) i = end + 1;
+    }
+    return i;
+  }
+
+  /** Byte offset for HAND_OVER in a blob built from `parts`, or -1. */
+  function handOverOffset(parts) {
+    if (!isArray(parts) || parts.length === 0) return -1;
+    const first = parts[0];
+    if (typeof first === 'string') {
+      // Blob encodes strings as UTF-8; the index is converted back to bytes.
+      const i = handOverIndex(strSlice(first, 0, 4 * PRESCAN));
+      if (i < 0 || !TextEncoderC) return -1;
+      return new TextEncoderC().encode(strSlice(first, 0, i)).length;
+    }
+    if (brand(abByteLength, first) || isView(first)) {
+      if (!TextDecoderC) return -1;
+      // One character per byte, so the index is the byte offset.
+      const bytes = isView(first)
+        ? new Uint8ArrayC(first.buffer, first.byteOffset, mathMin(first.byteLength, 4 * PRESCAN))
+        : new Uint8ArrayC(first, 0, mathMin(abByteLength(first), 4 * PRESCAN));
+      const text = new TextDecoderC('latin1').decode(bytes);
+      const bom = strSlice(text, 0, 3) === '\u00EF\u00BB\u00BF' ? 3 : 0;
+      const i = handOverIndex(strSlice(text, bom));
+      return i < 0 ? -1 : bom + i;
+    }
+    return -1;
+  }
+
+  function installBlobDocuments(R) {
+    const W = R.W;
+    if (!blobType || !blobSlice) return;
+    const names = ['Blob', 'File'];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      replaceConstructor(W, name, function (Orig, args, newTarget) {
+        const blob = construct(Orig, args, newTarget);
+        try {
+          const type = blobType(blob);
+          if (type === 'text/html' || strSlice(type, 0, 10) === 'text/html;') {
+            const at = handOverOffset(args[0]);
+            if (at >= 0) wmSet(htmlBlobs, blob, at);
+          }
+        } catch (e) { internalError('blob', e); }
+        return blob;
+      });
+    }
+    if (!W.URL) return;
+    replaceValue(W.URL, 'createObjectURL', function (orig) {
+      return {
+        createObjectURL(obj) {
+          let args = arguments;
+          try {
+            const at = obj !== null && typeof obj === 'object' ? wmGet(htmlBlobs, obj) : undefined;
+            if (at !== undefined) {
+              const type = blobType(obj);
+              args = [new BlobC([blobSlice(obj, 0, at), HAND_OVER, blobSlice(obj, at)], { type: type })];
+            }
+          } catch (e) {
+            internalError('createObjectURL', e);
+            args = arguments;
+          }
+          return apply(orig, this, args);
+        },
+      }.createObjectURL;
     });
   }
 

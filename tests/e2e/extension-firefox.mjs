@@ -109,6 +109,23 @@ try {
     bg.map((e) => e.observedBy));
   check('4. consent is kept by the extension (external store)', state.storage === 'external', state.storage);
 
+  // 4b. A blob: document's own inline script: Firefox (128+) runs content scripts in blob:
+  // documents only with match_origin_as_fallback, so page.js starts there first and hands the
+  // realm to the parent's auditor; the hook sees the fetch (not only the network layer).
+  const blobProbe = wiki.W() + '/blob-frame-probe?n=1';
+  const blob = await wd.executeAsync(`const done = arguments[arguments.length - 1];
+    const u = ${JSON.stringify(blobProbe)};
+    const html = '<!doctype html><script>window.done = fetch(' + JSON.stringify(u) + ').then(() => "ok", () => "failed");<' + '/script>';
+    const f = document.createElement('iframe');
+    f.src = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    f.onload = () => f.contentWindow.done.then((answered) => window.tprAuditor.settled().then(() => done({
+      answered, mode: f.contentDocument.compatMode,
+      events: window.tprAuditor.report().events.filter((e) => e.url === u).map((e) => ({ observedBy: e.observedBy, channel: e.channel })) })));
+    document.body.appendChild(f);`);
+  check('4b. a blob: frame\'s inline fetch is one event seen by the hook (page.js ran there first)',
+    blob.events.length === 1 && blob.events[0].observedBy.includes('hook') && blob.events[0].channel === 'fetch', blob);
+  check('4b. ... the frame kept its document (standards mode, request answered)', blob.mode === 'CSS1Compat' && blob.answered === 'ok', blob);
+
   // 5. Block mode set from the page API: stored by the extension, enforced by its DNR rules.
   await wd.executeAsync(`const done = arguments[arguments.length - 1];
     const doc = tprAuditor.consent.get();

@@ -267,6 +267,27 @@ try {
   }, 5000) || await bg((t) => chrome.action.getBadgeText({ tabId: t }), id);
   check(`3. badge text equals the unconsented third-party count (${expectBadge})`, expectBadge > 0 && badge === String(expectBadge), { badge, expectBadge });
 
+  // 2b. A blob: document's own inline script. The content scripts have match_origin_as_fallback,
+  // so page.js starts in the frame before that script and hands the realm to the parent's
+  // auditor: its fetch is seen by the hook (with a stack), not only by the network layer. The
+  // wiki's own host: the badge above counts third parties only.
+  const blobProbe = W() + '/blob-frame-probe?n=1';
+  const inFrame = await tab.evaluate(async (u) => {
+    const html = '<!doctype html><script>window.done = fetch(' + JSON.stringify(u) + ').then(() => "ok", () => "failed");</script>';
+    const f = document.createElement('iframe');
+    f.src = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    await new Promise((res) => { f.onload = res; document.body.appendChild(f); });
+    const answered = await f.contentWindow.done;
+    await window.tprAuditor.settled();
+    return { answered, quirks: f.contentDocument.compatMode };
+  }, blobProbe);
+  const blobEv = eventsFor(await report(), blobProbe);
+  check('2b. a blob: frame\'s inline fetch is one event seen by the hook (page.js ran there first)',
+    blobEv.length === 1 && blobEv[0].observedBy.includes('hook') && blobEv[0].channel === 'fetch',
+    { inFrame, events: blobEv.map((e) => [e.observedBy, e.source, e.channel]) });
+  check('2b. ... the frame kept its document (standards mode, request answered)',
+    inFrame.quirks === 'CSS1Compat' && inFrame.answered === 'ok', inFrame);
+
   const csp = await tab.evaluate(() => window.tprAuditor.extension.pageCsp());
   check('4. the page\'s CSP header reaches the page', csp === 'img-src * data:', csp);
   const shown = await wikiPolicyShown(tab);

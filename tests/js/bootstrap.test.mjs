@@ -205,6 +205,67 @@ test('CSS: <style> text, textContent changes, CSSOM, style attribute, FontFace',
   await context.close();
 });
 
+// blob: documents, as a gadget meets them: the bootstrap starts after the page (a script tag,
+// not an init script, so no copy of it runs inside the frame). Loaded into a frame that
+// already showed a document, a blob document gets a new window and its inline scripts run
+// before the parent could hook it; the hand-over script the bootstrap puts into HTML blobs
+// hooks it first, and leaves the document as it would have been.
+const BLOB_CASES = `
+  const docs = {
+    text: '<!doctype html><!-- c --><html lang="de"><head><meta charset="utf-8"><title>t</title></head>' +
+      '<body><p>ä</p><script>window.done = fetch(location.origin + "/blob/inline-text").then(() => "ok")<\/script></body></html>',
+    bytes: '\ufeff<!DOCTYPE html><script>window.done = fetch(location.origin + "/blob/inline-bytes").then(() => "ok")<\/script><p>x</p>',
+    bare: '<script>window.done = fetch(location.origin + "/blob/inline-bare").then(() => "ok")<\/script>',
+  };
+  const out = {};
+  for (const [name, html] of Object.entries(docs)) {
+    const part = name === 'bytes' ? new TextEncoder().encode(html) : html;
+    const blob = name === 'bare' ? new File([part], 'x.html', { type: 'text/html;charset=utf-8' }) : new Blob([part], { type: 'text/html' });
+    // A frame that already shows a document: the blob document gets a new window (the
+    // initial about:blank's window is reused, and so stays hooked; this one is not).
+    const f = document.createElement('iframe');
+    f.src = '/index.html';
+    await new Promise((r) => { f.onload = r; document.body.appendChild(f); });
+    f.src = URL.createObjectURL(blob);
+    await new Promise((r) => { f.onload = r; });
+    const d = f.contentDocument;
+    out[name] = { answered: await f.contentWindow.done, mode: d.compatMode, charset: d.characterSet,
+      html: d.documentElement.outerHTML, scripts: d.scripts.length };
+  }
+  // Not HTML: untouched, byte for byte.
+  const plain = '<script>fetch("/blob/plain")<\/script>';
+  out.plain = await (await fetch(URL.createObjectURL(new Blob([plain], { type: 'text/plain' })))).text() === plain;
+  return out;
+`;
+
+test('blob: documents: their inline scripts are hooked from the first one, the document unchanged', async () => {
+  const results = {};
+  for (const withAuditor of [false, true]) {
+    const { page, context } = await openPage({ bootstrap: false });
+    if (withAuditor) await page.addScriptTag({ content: BOOTSTRAP + RECORDING_SINK });
+    const { result, url } = await runScript(page, server, BLOB_CASES);
+    results[withAuditor] = result;
+    if (withAuditor) {
+      await sleep(100);
+      const obs = await observations(page);
+      for (const name of ['text', 'bytes', 'bare']) {
+        const o = one(obs, (x) => x.url.endsWith('/blob/inline-' + name), `${name} blob's inline fetch`);
+        assert.equal(o.channel, 'fetch');
+        assert.equal(o.realm, 'iframe');
+        assert.ok(!o.stack.includes(url), 'the stack is the blob document\'s own script');
+      }
+      assert.deepEqual(page.errors, []);
+    }
+    await context.close();
+  }
+  // The same document with and without the auditor: mode, encoding, DOM, scripts, answers.
+  assert.deepEqual(results[true], results[false]);
+  assert.equal(results[true].text.mode, 'CSS1Compat');
+  assert.equal(results[true].text.charset, 'UTF-8');
+  assert.equal(results[true].bare.mode, 'BackCompat');
+  assert.equal(results[true].plain, true);
+});
+
 test('same-origin iframes: fresh about:blank realm, srcdoc, foreign-realm Node.prototype methods', async () => {
   const { page, context } = await openPage();
   const { url } = await runScript(page, server, `
