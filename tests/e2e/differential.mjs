@@ -11,7 +11,8 @@
 // error, synchronous XHR, XMLHttpRequest subclassing, appendChild of a DocumentFragment with
 // scripts and images, Node.prototype methods called with .call on nodes of another document and
 // from another realm, document.write during parsing, innerHTML / insertAdjacentHTML / outerHTML
-// with images and scripts, srcset and <picture>, …) and posts {results, errors} to /result.
+// with images and scripts, srcset and <picture>, an HTML blob document loaded into a frame
+// that already showed one, …) and posts {results, errors} to /result.
 // Compared per browser, plain vs audited: every result (JSON), the page's uncaught errors, and the
 // multiset of requests the server received (method, path, body). Also checked in the audited run:
 // the auditor is running, reported no internal error, and saw the requests (a no-op auditor
@@ -268,6 +269,20 @@ const ODD_JS = String.raw`
     const x = new fwin.XMLHttpRequest(); x.open('GET', '/odd/echo/child-xhr', false); x.send();
     return [t, await imgInfo(img), x.responseText, fdoc.body.childNodes.length];
   });
+  await run('blobDocument', async () => {
+    // A frame that already shows a document, then an HTML blob whose inline script fetches: a
+    // new window, whose script runs before the parent could hook it (the bootstrap's hand-over
+    // script does). Document, mode, encoding and answer are the same with and without it.
+    const g = document.createElement('iframe');
+    g.src = '/odd/echo/frame-first';
+    await new Promise((r) => { g.onload = r; document.body.appendChild(g); });
+    const html = '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>b</title></head><body><p>\u00e4</p>' +
+      '<script>window.done = fetch(location.origin + "/odd/echo/blob-inline").then((r) => r.text())<\/script></body></html>';
+    g.src = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
+    await new Promise((r) => { g.onload = r; });
+    const d = g.contentDocument;
+    return [await g.contentWindow.done, d.compatMode, d.characterSet, d.documentElement.outerHTML, d.scripts.length];
+  });
   await run('foreignErrors', () => [
     (() => { try { Node.prototype.appendChild.call(fdoc, fdoc.createElement('p')); return 'ok'; } catch (e) { return errName(e); } })(),
     (() => { try { fwin.Node.prototype.appendChild.call(document, document.createElement('p')); return 'ok'; } catch (e) { return errName(e); } })(),
@@ -349,7 +364,10 @@ const ODD_JS = String.raw`
     await window.tprAuditor.settled();
     const r = window.tprAuditor.report();
     auditor = { status: window.tprAuditor.status, mode: r.mode, errors: r.errors, errorCount: r.errorCount,
-      urls: r.events.map((e) => e.url.replace(location.origin, '')) };
+      urls: r.events.map((e) => e.url.replace(location.origin, '')),
+      // The blob document's inline fetch: seen by a hook (with its stack), not only afterwards
+      // by the frame's resource timing once the parent reached the new window.
+      blobInline: r.events.filter((e) => e.url.endsWith('/odd/echo/blob-inline')).map((e) => e.observedBy.join('+')) };
   }
   const payload = JSON.stringify({ results: out, errors: window.__errors, auditor });
   const x = new XMLHttpRequest();
@@ -461,9 +479,11 @@ function compare(browserName, plain, audited, reqPlain, reqAudited) {
     const expectSeen = ['/odd/echo/rq1', '/odd/echo/rq2', '/odd/echo/url?q=1', '/odd/echo/sync', '/odd/echo/sub', '/odd/js/frag.js',
       '/odd/img/frag.png', '/odd/img/foreign.png', '/odd/img/into-foreign.png', '/odd/img/inner.png', '/odd/img/inner-s1.png',
       '/odd/img/ss-1x.png', '/odd/img/written.png', '/odd/js/written.js', '/odd/img/attr-ns.png', '/odd/echo/beacon',
-      '/odd/echo/child-fetch', '/odd/img/child.png', '/odd/echo/child-xhr'];
+      '/odd/echo/child-fetch', '/odd/img/child.png', '/odd/echo/child-xhr', '/odd/echo/blob-inline'];
     const missing = expectSeen.filter((u) => !a.urls.some((x) => x === u || x.startsWith(`${u}#`) || x.startsWith(`${u}&`)));
     check(label(`the auditor saw the odd calls' requests (${a.urls.length} events)`), !missing.length, `no event for: ${missing.join(', ')}`);
+    check(label('the blob document\'s inline fetch is one event, seen by the hook'),
+      a.blobInline.length === 1 && a.blobInline[0].split('+').includes('hook'), JSON.stringify(a.blobInline));
   }
 }
 
