@@ -192,7 +192,10 @@ fn decision_value(outcome: Outcome) -> JsValue {
 /// no `mw.config` to read and no stored consent to look for: one property read instead of
 /// the dozen that would each find nothing.
 fn mw_may_exist() -> bool {
-    let mw = super::prop(&js_sys::global(), "mw");
+    thread_local! {
+        static MW: JsValue = JsValue::from_str("mw");
+    }
+    let mw = MW.with(|key| super::prop_key(&js_sys::global(), key));
     mw.is_object() || mw.is_function()
 }
 
@@ -431,7 +434,7 @@ fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
     if kind_first && internal_error_record(shared, &mut st, &raw) {
         return JsValue::UNDEFINED;
     }
-    let obs: Observation = match serde_wasm_bindgen::from_value(raw.clone()) {
+    let obs: Observation = match super::observation_from_js(raw.clone()) {
         Ok(o) => o,
         Err(e) => {
             if !kind_first && internal_error_record(shared, &mut st, &raw) {
