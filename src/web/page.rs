@@ -27,9 +27,9 @@ use crate::events::{Answer, BatchSource, Event, Observation, Observed, OwnCode, 
 use crate::model::{Mode, Outcome};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::cell::{BorrowError, BorrowMutError, Cell, Ref, RefCell, RefMut};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -119,9 +119,139 @@ struct State {
     panel: Rc<RefCell<Option<Panel>>>,
     /// The scanner module, loaded on first use (`tprAuditor.scan`, the panel's Scan view).
     scanner: Rc<ScannerLoader>,
+    /// The extension's network layer reported a sighting (`PageRuntime::observe`): it can
+    /// make a request `blocked` in any mode, so observations are no longer deferred.
+    network_seen: bool,
+    /// While a deferred observation runs: when the sink took it (its errors' time).
+    replay_at: Option<f64>,
 }
 
-type Shared = Rc<RefCell<State>>;
+/// The runtime's state, and the observations the sink took without running the core yet
+/// (see [`Shared::defer`]).
+struct Runtime {
+    state: RefCell<State>,
+    deferred: RefCell<VecDeque<Deferred>>,
+    /// The deferred observations are being run (the core's own borrows must not drain again).
+    draining: Cell<bool>,
+    /// A microtask will run them.
+    drain_scheduled: Cell<bool>,
+}
+
+/// An observation the sink answered `proceed` without running the core: it runs later in the
+/// same task, exactly as it would have run then.
+struct Deferred {
+    raw: JsValue,
+    /// When the sink took it (the time its internal errors are recorded at).
+    at: f64,
+    /// What `State::refresh_values` answered when the sink took it (it read nothing and
+    /// changed nothing then, see [`Shared::defer`]).
+    mw_may_exist: bool,
+}
+
+/// The state as every part of the runtime reaches it. Each borrow first runs the deferred
+/// observations, in order, so whatever reads or changes the state (the page API, the panel,
+/// timers, batch texts arriving, the event dispatch, the next observation the core must run
+/// at once) sees it exactly as if each observation had been run when it was made.
+#[derive(Clone)]
+struct Shared(Rc<Runtime>);
+
+impl Shared {
+    fn new(state: State) -> Shared {
+        Shared(Rc::new(Runtime {
+            state: RefCell::new(state),
+            deferred: RefCell::new(VecDeque::new()),
+            draining: Cell::new(false),
+            drain_scheduled: Cell::new(false),
+        }))
+    }
+
+    fn downgrade(&self) -> Weak<Runtime> {
+        Rc::downgrade(&self.0)
+    }
+
+    fn try_borrow(&self) -> Result<Ref<'_, State>, BorrowError> {
+        self.drain();
+        self.0.state.try_borrow()
+    }
+
+    fn try_borrow_mut(&self) -> Result<RefMut<'_, State>, BorrowMutError> {
+        self.drain();
+        self.0.state.try_borrow_mut()
+    }
+
+    fn borrow(&self) -> Ref<'_, State> {
+        self.drain();
+        self.0.state.borrow()
+    }
+
+    fn borrow_mut(&self) -> RefMut<'_, State> {
+        self.drain();
+        self.0.state.borrow_mut()
+    }
+
+    /// Takes an observation without running the core when its answer is known to be
+    /// `proceed` and running the core later changes nothing else (gives it back otherwise):
+    /// * `audit` mode, nothing held: the core never answers `block` or a hold there (a new
+    ///   event is `allowed` or `unconsented`, a repeat folds only into an event decided the
+    ///   same way), except a request a catch-all saw first that the extension's network
+    ///   layer reported blocked (so never once such a sighting came);
+    /// * `State::refresh_values` would read and change nothing: the consent storage and the
+    ///   page values are complete, or the page has no `mw` (and then no request waits for the
+    ///   stored consent either);
+    /// * nothing else is borrowing the state (a re-entered sink runs as before).
+    ///
+    /// A block-mode page never gets here: its decisions stay synchronous.
+    fn defer(&self, raw: JsValue) -> Result<(), JsValue> {
+        let mw_may_exist = {
+            let Ok(st) = self.0.state.try_borrow() else {
+                return Err(raw);
+            };
+            if st.session.mode() != Mode::Audit || !st.held.is_empty() || st.network_seen {
+                return Err(raw);
+            }
+            if st.backend.is_some() && st.values_complete {
+                true
+            } else if !mw_may_exist() {
+                false
+            } else {
+                return Err(raw);
+            }
+        };
+        self.0.deferred.borrow_mut().push_back(Deferred {
+            raw,
+            at: now_ms(),
+            mw_may_exist,
+        });
+        if !self.0.drain_scheduled.replace(true) {
+            // Once per task at the latest; any borrow before that runs them first.
+            let shared = self.clone();
+            let cb = Closure::once_into_js(move |_: JsValue| {
+                shared.0.drain_scheduled.set(false);
+                shared.drain();
+            });
+            let _ = call1(&Promise::resolve(&JsValue::UNDEFINED).into(), "then", &cb);
+        }
+        Ok(())
+    }
+
+    /// Runs the deferred observations in order (not while the state is borrowed: whoever
+    /// holds it cannot read it either, and the next borrow runs them).
+    fn drain(&self) {
+        if self.0.draining.get()
+            || self.0.deferred.borrow().is_empty()
+            || self.0.state.try_borrow_mut().is_err()
+        {
+            return;
+        }
+        self.0.draining.set(true);
+        loop {
+            let next = self.0.deferred.borrow_mut().pop_front();
+            let Some(d) = next else { break };
+            observation(self, d.raw, false, Some((d.at, d.mw_may_exist)));
+        }
+        self.0.draining.set(false);
+    }
+}
 
 /// The installed runtime; dropping it detaches the sink. The API methods are closures owned
 /// by the JS objects they sit on (`into_js_value`), so they live as long as `tprAuditor`.
@@ -206,7 +336,7 @@ impl State {
             self.errors.push(InternalError {
                 at: at.to_string(),
                 message,
-                t: now_ms() - self.started_at,
+                t: self.replay_at.unwrap_or_else(now_ms) - self.started_at,
             });
         }
     }
@@ -416,21 +546,50 @@ fn internal_error_record(shared: &Shared, st: &mut State, raw: &JsValue) -> bool
     true
 }
 
-/// The sink: the bootstrap's observations (requests, and its internal-error records).
+/// The sink: the bootstrap's observations (requests, and its internal-error records). In
+/// `audit` mode most are only queued here and run once per task (see [`Shared::defer`]):
+/// the core's work per request is most of the hook's synchronous cost.
 fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
-    observation(shared, raw, false)
+    match shared.defer(raw) {
+        Ok(()) => proceed_value(),
+        Err(raw) => observation(shared, raw, false, None),
+    }
 }
 
 /// One observation. `kind_first`: look for an internal-error record before reading a request
 /// (observations from outside the bootstrap); the bootstrap's internal-error records have no
 /// `channel` or `url`, so for them reading the request fails first and `kind` is read only
 /// then (one property read and string copy less per request).
-fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
+/// `deferred`: the observation was taken by [`Shared::defer`] at that time, with what
+/// `State::refresh_values` answered then (it is not asked again).
+fn observation(
+    shared: &Shared,
+    raw: JsValue,
+    kind_first: bool,
+    deferred: Option<(f64, bool)>,
+) -> JsValue {
     let Ok(mut st) = shared.try_borrow_mut() else {
         // Re-entered from inside our own call: cannot happen through the bootstrap (it queues
         // re-entrant observations), so say so and let it go.
         return proceed_value();
     };
+    st.replay_at = deferred.map(|(at, _)| at);
+    let value = observe_locked(shared, st, raw, kind_first, deferred.map(|(_, mw)| mw));
+    if deferred.is_some() {
+        if let Ok(mut st) = shared.0.state.try_borrow_mut() {
+            st.replay_at = None;
+        }
+    }
+    value
+}
+
+fn observe_locked(
+    shared: &Shared,
+    mut st: RefMut<'_, State>,
+    raw: JsValue,
+    kind_first: bool,
+    mw_may_exist: Option<bool>,
+) -> JsValue {
     if kind_first && internal_error_record(shared, &mut st, &raw) {
         return JsValue::UNDEFINED;
     }
@@ -447,7 +606,7 @@ fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
         }
     };
     let mut restart_watch = false;
-    let mw_may_exist = st.refresh_values();
+    let mw_may_exist = mw_may_exist.unwrap_or_else(|| st.refresh_values());
     let handle = st.handle.clone();
     let mut batches = GlueBatches {
         handle: &handle,
@@ -874,11 +1033,11 @@ fn apply_answer(shared: &Shared, id: u64, answer: Answer) -> Result<(), String> 
 
 /// The panel's view of the runtime. Holds the state weakly: the state owns the panel. The
 /// second field is the page API object (`tprAuditor`), where the extension adds `extension`.
-struct Host(std::rc::Weak<RefCell<State>>, Object);
+struct Host(Weak<Runtime>, Object);
 
 impl Host {
     fn shared(&self) -> Option<Shared> {
-        self.0.upgrade()
+        self.0.upgrade().map(Shared)
     }
 
     fn replace_consent(&self, list: ConsentList) {
@@ -1104,11 +1263,13 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         watching_backend: false,
         panel: Rc::new(RefCell::new(None)),
         scanner: scanner.clone(),
+        network_seen: false,
+        replay_at: None,
     };
     for e in startup_errors {
         state.record_error("consent", e);
     }
-    let shared: Shared = Rc::new(RefCell::new(state));
+    let shared = Shared::new(state);
     fn method(
         target: &Object,
         name: &str,
@@ -1309,6 +1470,18 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     )?;
     Reflect::set(&api, &JsValue::from_str("consent"), &consent)?;
 
+    // Deferred observations may need texts of inline scripts the bootstrap keeps for a while
+    // (`inlineSource`): they run before it drops them.
+    let s = shared.clone();
+    let before_reset = Closure::wrap(Box::new(move || s.drain()) as Box<dyn FnMut()>);
+    let configure = Object::new();
+    Reflect::set(
+        &configure,
+        &JsValue::from_str("beforeInlineReset"),
+        &before_reset.into_js_value(),
+    )?;
+    let _ = call1(&handle, "configure", &configure.into());
+
     // The sink last: attaching flushes the bootstrap's queue through it.
     let s = shared.clone();
     let sink =
@@ -1324,7 +1497,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     attach.call2(&handle, sink.as_ref(), &attach_opts)?;
 
     // The badge last: a failure to draw it must not stop the auditing.
-    let host: Rc<dyn PanelHost> = Rc::new(Host(Rc::downgrade(&shared), api.clone()));
+    let host: Rc<dyn PanelHost> = Rc::new(Host(shared.downgrade(), api.clone()));
     let panel_cell = shared.borrow().panel.clone();
     let panel_api = Object::new();
     let cell = panel_cell.clone();
@@ -1411,6 +1584,9 @@ impl PageRuntime {
                 js_sys::Error::new("observe(obs): only observedBy 'network' is accepted").into(),
             );
         }
-        Ok(observation(&self.state, obs, true))
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            st.network_seen = true;
+        }
+        Ok(observation(&self.state, obs, true, None))
     }
 }
