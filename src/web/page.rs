@@ -36,7 +36,9 @@ use wasm_bindgen::JsCast;
 /// How many internal errors `report()` keeps (the count goes on).
 const MAX_ERRORS: usize = 200;
 /// Look for the consent storage (which needs `mw`) at most this often (ms).
-const VALUES_REFRESH_MS: f64 = 50.0;
+const VALUES_REFRESH_MS: u32 = 50;
+/// The same while requests wait for it (they are held until it is read).
+const WAITING_REFRESH_MS: u32 = 10;
 /// How long requests made before the user's stored consent was readable wait for it at most;
 /// then they are decided by what is known (the defaults) and released.
 const CONSENT_WAIT_MS: f64 = 3_000.0;
@@ -606,7 +608,12 @@ fn observe_locked(
         }
     };
     let mut restart_watch = false;
+    let had_backend = st.backend.is_some();
     let mw_may_exist = mw_may_exist.unwrap_or_else(|| st.refresh_values());
+    // The stored consent became readable in this call: what waited for it is decided and
+    // released at the end of this call, as `watch_backend` would at its next look (a
+    // timer's delay later, on every page load of a logged-in user).
+    let backend_found = !had_backend && st.backend.is_some();
     let handle = st.handle.clone();
     let mut batches = GlueBatches {
         handle: &handle,
@@ -656,6 +663,9 @@ fn observe_locked(
     st.in_flight += to_fetch.len();
     schedule_flush(shared, &mut st);
     drop(st);
+    if backend_found {
+        after_consent_change(shared, false);
+    }
     for url in to_fetch {
         start_batch_fetch(shared, &handle, url);
     }
@@ -864,12 +874,14 @@ fn after_consent_change(shared: &Shared, save: bool) {
 }
 
 /// Until the consent storage is known (an auditor started before `mw`, or before the
-/// `user.options` module ran), looks again every [`VALUES_REFRESH_MS`] without waiting for a
-/// request to happen; then adopts what it holds, releases what that decides, and saves a
-/// change made meanwhile.
-fn watch_backend(shared: &Shared, tries: u32) {
-    const MAX_TRIES: u32 = 1200; // one minute
+/// `user.options` module ran), looks again every [`VALUES_REFRESH_MS`] (every
+/// [`WAITING_REFRESH_MS`] while requests wait for it) without waiting for a request to
+/// happen; then adopts what it holds, releases what that decides, and saves a change made
+/// meanwhile. `watched_ms`: how long it has looked (it stops after a minute).
+fn watch_backend(shared: &Shared, watched_ms: u32) {
+    const MAX_WATCH_MS: u32 = 60_000;
     let mut give_up = false;
+    let mut waiting = false;
     let resolved = match shared.try_borrow_mut() {
         Ok(mut st) => {
             if st.backend.is_none() {
@@ -884,6 +896,8 @@ fn watch_backend(shared: &Shared, tries: u32) {
             {
                 st.consent_wait_over = true;
                 give_up = true;
+            } else {
+                waiting = !st.consent_wait_over && st.consent_wait_since.is_some();
             }
             // Resolved here or by an observation meanwhile (`refresh_values`).
             st.backend
@@ -896,20 +910,23 @@ fn watch_backend(shared: &Shared, tries: u32) {
         // Requests that waited for the stored consent are decided by what is known now.
         after_consent_change(shared, false);
     }
-    let watching = resolved.is_none() && tries < MAX_TRIES;
+    let watching = resolved.is_none() && watched_ms < MAX_WATCH_MS;
     if let Ok(mut st) = shared.try_borrow_mut() {
         st.watching_backend = watching;
     }
     match resolved {
         Some(save) => after_consent_change(shared, save),
         None if watching => {
+            // Requests waiting for the stored consent are held page loads: look more often.
+            let delay = if waiting {
+                WAITING_REFRESH_MS
+            } else {
+                VALUES_REFRESH_MS
+            };
             let next = shared.clone();
-            let cb = Closure::once_into_js(move || watch_backend(&next, tries + 1));
+            let cb = Closure::once_into_js(move || watch_backend(&next, watched_ms + delay));
             if let (Ok(w), Ok(f)) = (window(), cb.dyn_into::<Function>()) {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    &f,
-                    VALUES_REFRESH_MS as i32,
-                );
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&f, delay as i32);
             }
         }
         None => {}
@@ -991,13 +1008,22 @@ async fn save_now(shared: Shared) {
 }
 
 /// Releases held requests whose events are decided now.
+/// In `audit` mode a request whose stored consent is known goes even while its attribution
+/// still waits for a batch text (its event stays `pending` until the text decides between
+/// `allowed` and `unconsented`): `audit` never holds a request for attribution, and either
+/// outcome lets it through.
 fn release_decided(st: &mut State, ids: &[u64]) -> Vec<(Function, JsValue)> {
+    let audit = st.session.mode() == Mode::Audit;
     let mut resolve = Vec::new();
     for id in ids {
-        let decision = st.session.event(*id).map(|e| e.decision);
-        if let Some(d) = decision.filter(|d| *d != Outcome::Pending) {
+        let answer = st.session.event(*id).and_then(|e| match e.decision {
+            Outcome::Pending if audit && !e.waits_consent() => Some(proceed_value()),
+            Outcome::Pending => None,
+            d => Some(decision_value(d)),
+        });
+        if let Some(answer) = answer {
             if let Some(list) = st.held.remove(id) {
-                resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
+                resolve.extend(list.into_iter().map(|f| (f, answer.clone())));
             }
         }
     }
