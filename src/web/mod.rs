@@ -112,11 +112,10 @@ fn observation_from_js(
 
 #[cfg(not(feature = "scan-module"))]
 fn plain_observation(raw: &JsValue) -> Option<crate::events::Observation> {
-    use serde::de::{value::StrDeserializer, Deserialize};
-    /// A unit enum by its serde name, as serde-wasm-bindgen reads one from a string.
-    fn named<T: for<'de> Deserialize<'de>>(v: JsValue) -> Option<T> {
-        let s = v.as_string()?;
-        T::deserialize(StrDeserializer::<serde::de::value::Error>::new(&s)).ok()
+    /// A unit enum by its serde name: serde-wasm-bindgen's own reading of the field's value
+    /// (the code the struct's reader uses for it; no second copy in the module).
+    fn named<T: serde::de::DeserializeOwned>(v: JsValue) -> Option<T> {
+        serde_wasm_bindgen::from_value(v).ok()
     }
     /// An `Option`: `null` and `undefined` are `None` (missing or not).
     fn optional<T>(v: JsValue, read: impl FnOnce(JsValue) -> Option<T>) -> Option<Option<T>> {
