@@ -225,6 +225,13 @@ pub struct Event {
     waits_consent: bool,
 }
 
+impl Event {
+    /// Still held until the user's stored consent is known ([`Session::wait_for_consent`]).
+    pub fn waits_consent(&self) -> bool {
+        self.waits_consent
+    }
+}
+
 /// Counts over every event ever recorded, including those the ring buffer dropped.
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]

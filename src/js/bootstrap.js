@@ -37,9 +37,11 @@
  *                             `sink(obs)` synchronously for every new observation.
  *                             A second attach replaces the sink. Returns the handle.
  *   handle.detach()           stops delivering (new observations are queued again).
- *   handle.configure({holdUntilAttach, failClosed, maxQueue, wrapBlobWorkers})
+ *   handle.configure({holdUntilAttach, failClosed, maxQueue, wrapBlobWorkers, beforeInlineReset})
  *                             holdUntilAttach: holdable requests seen before attach are held
  *                             (a Promise) until the sink attached and decided them.
+ *                             beforeInlineReset: called before the texts `inlineSource` answers
+ *                             for are dropped (every 500 tagged scripts), while they still are.
  *   handle.stats()            {queued, dropped, delivered, internalErrors, realms}
  *   handle.fetchText(url, fresh) the auditor's own same-origin read (batch texts; with
  *                             `fresh`, revalidated: the Scan view's API queries): Promise of
@@ -370,6 +372,7 @@
     reentrant: [],
     faults: objectCreate(null),
     realms: 0,
+    beforeInlineReset: null, // configure(): called before the inline script texts are dropped
   };
 
   function queueLength() { return state.queue.length - state.qHead; }
@@ -1503,7 +1506,14 @@
     }
     if (url === null) return;
     apply(scriptTextSetRaw, el, [text + '\n//# sourceURL=' + url]);
-    if (inlineSources.size > 500) inlineSources.clear();
+    if (inlineSources.size > 500) {
+      // The core may still have to read texts of this task's requests (it can run them once
+      // per task): it does so now, before they are gone.
+      if (state.beforeInlineReset) {
+        try { state.beforeInlineReset(); } catch (e) { internalError('inline-reset', e); }
+      }
+      inlineSources.clear();
+    }
     mapSet(inlineSources, url, text);
   }
 
@@ -3031,6 +3041,7 @@
       if (options.failClosed !== undefined) state.failClosed = !!options.failClosed;
       if (options.wrapBlobWorkers !== undefined) state.wrapBlobWorkers = !!options.wrapBlobWorkers;
       if (typeof options.maxQueue === 'number' && options.maxQueue > 0) state.maxQueue = mathFloor(options.maxQueue);
+      if (typeof options.beforeInlineReset === 'function') state.beforeInlineReset = options.beforeInlineReset;
       return handle;
     },
     stats() {

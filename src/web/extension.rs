@@ -8,12 +8,12 @@
 //!   observations, this session turns them into events exactly as the page runtime would
 //!   (same `Session`), and the host sends the changed events back for the page API.
 
-use super::{consent_error, from_js, to_js};
+use super::{consent_error, from_js, observation_from_js, to_js};
 use crate::assess::Auditor;
 use crate::carried::PageValues;
 use crate::classify::Preset;
 use crate::consent::{merge, ConsentList};
-use crate::events::{BatchSource, NoBatchSource, Observation, Observed, OwnCode, Session};
+use crate::events::{BatchSource, NoBatchSource, Observed, OwnCode, Session};
 use crate::extension::{dnr, sync_store};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -213,7 +213,8 @@ impl RemoteSession {
             let more: HashMap<String, String> = from_js(inline, "inline batches")?;
             self.inline.extend(more);
         }
-        let obs: Observation = from_js(obs, "observation")?;
+        let obs = observation_from_js(obs)
+            .map_err(|e| JsError::new(&format!("invalid observation: {e}")))?;
         let mut batches = RemoteBatches {
             inline: &self.inline,
             to_fetch: Vec::new(),
@@ -498,7 +499,8 @@ impl RemotePanel {
             let more: HashMap<String, String> = from_js(inline, "inline batches")?;
             self.state.inline.borrow_mut().extend(more);
         }
-        let obs: Observation = from_js(obs, "observation")?;
+        let obs = observation_from_js(obs)
+            .map_err(|e| JsError::new(&format!("invalid observation: {e}")))?;
         let ids = {
             let inline = self.state.inline.borrow();
             let mut batches = RemoteBatches {

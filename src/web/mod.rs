@@ -71,10 +71,17 @@ pub fn version() -> String {
 /// until the consent store is known), and a thrown exception costs a stack capture: so only
 /// objects are asked.
 pub(crate) fn prop(target: &JsValue, key: &str) -> JsValue {
+    prop_key(target, &JsValue::from_str(key))
+}
+
+#[cfg_attr(feature = "scan-module", allow(dead_code))]
+/// [`prop`] with the key already a JS string: on the request path a key made per call is a
+/// string conversion across the boundary per call.
+pub(crate) fn prop_key(target: &JsValue, key: &JsValue) -> JsValue {
     if !target.is_object() && !target.is_function() {
         return JsValue::UNDEFINED;
     }
-    js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    js_sys::Reflect::get(target, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
@@ -85,4 +92,75 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
 
 fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| JsError::new(&format!("invalid {what}: {e}")))
+}
+
+#[cfg(not(feature = "scan-module"))]
+thread_local! {
+    /// [`Observation`](crate::events::Observation)'s field names as JS strings, made once.
+    static OBSERVATION_KEYS: [JsValue; 15] = [
+        "channel", "url", "method", "body", "credentials", "sandbox", "as", "stack", "t",
+        "observedBy", "blockedBy", "realm", "path", "enforceable", "canHold",
+    ]
+    .map(JsValue::from_str);
+}
+
+/// A raw observation (the bootstrap's shape, `makeObs` in `src/js/bootstrap.js`), as
+/// serde-wasm-bindgen reads it. This runs once per request (twice with the resource-timing
+/// sighting): serde-wasm-bindgen makes each field name a JS string again and dispatches per
+/// field, a quarter of the sink's time in a profile; here the names are made once and each
+/// field is read by type. Only the plain case is read here: every field of its own type, or
+/// `null` / `undefined` for an `Option`. Anything else (a missing or `undefined` field that
+/// has a non-`None` default, a value of another type, a throwing getter) goes through
+/// serde-wasm-bindgen, so what it accepts, defaults and reports is unchanged.
+#[cfg(not(feature = "scan-module"))]
+fn observation_from_js(
+    raw: JsValue,
+) -> Result<crate::events::Observation, serde_wasm_bindgen::Error> {
+    match plain_observation(&raw) {
+        Some(obs) => Ok(obs),
+        None => serde_wasm_bindgen::from_value(raw),
+    }
+}
+
+#[cfg(not(feature = "scan-module"))]
+fn plain_observation(raw: &JsValue) -> Option<crate::events::Observation> {
+    /// A unit enum by its serde name: serde-wasm-bindgen's own reading of the field's value
+    /// (the code the struct's reader uses for it; no second copy in the module).
+    fn named<T: serde::de::DeserializeOwned>(v: JsValue) -> Option<T> {
+        serde_wasm_bindgen::from_value(v).ok()
+    }
+    /// An `Option`: `null` and `undefined` are `None` (missing or not).
+    fn optional<T>(v: JsValue, read: impl FnOnce(JsValue) -> Option<T>) -> Option<Option<T>> {
+        if v.is_null() || v.is_undefined() {
+            Some(None)
+        } else {
+            read(v).map(Some)
+        }
+    }
+    if !raw.is_object() {
+        return None;
+    }
+    OBSERVATION_KEYS.with(|keys| {
+        let [channel, url, method, body, credentials, sandbox, preload_as, stack, t, observed_by, blocked_by, realm, path, enforceable, can_hold] =
+            keys;
+        let get = |key: &JsValue| js_sys::Reflect::get(raw, key).ok();
+        let string = |v: JsValue| v.as_string();
+        Some(crate::events::Observation {
+            channel: named(get(channel)?)?,
+            url: get(url)?.as_string()?,
+            method: optional(get(method)?, string)?,
+            body: optional(get(body)?, string)?,
+            credentials: get(credentials)?.as_bool()?,
+            sandbox: optional(get(sandbox)?, string)?,
+            preload_as: optional(get(preload_as)?, string)?,
+            stack: optional(get(stack)?, string)?,
+            t: get(t)?.as_f64()?,
+            observed_by: named(get(observed_by)?)?,
+            blocked_by: optional(get(blocked_by)?, named)?,
+            realm: optional(get(realm)?, string)?,
+            path: optional(get(path)?, string)?,
+            enforceable: get(enforceable)?.as_bool()?,
+            can_hold: get(can_hold)?.as_bool()?,
+        })
+    })
 }

@@ -27,16 +27,18 @@ use crate::events::{Answer, BatchSource, Event, Observation, Observed, OwnCode, 
 use crate::model::{Mode, Outcome};
 use js_sys::{Function, Object, Promise, Reflect};
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::cell::{BorrowError, BorrowMutError, Cell, Ref, RefCell, RefMut};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// How many internal errors `report()` keeps (the count goes on).
 const MAX_ERRORS: usize = 200;
 /// Look for the consent storage (which needs `mw`) at most this often (ms).
-const VALUES_REFRESH_MS: f64 = 50.0;
+const VALUES_REFRESH_MS: u32 = 50;
+/// The same while requests wait for it (they are held until it is read).
+const WAITING_REFRESH_MS: u32 = 10;
 /// How long requests made before the user's stored consent was readable wait for it at most;
 /// then they are decided by what is known (the defaults) and released.
 const CONSENT_WAIT_MS: f64 = 3_000.0;
@@ -119,9 +121,139 @@ struct State {
     panel: Rc<RefCell<Option<Panel>>>,
     /// The scanner module, loaded on first use (`tprAuditor.scan`, the panel's Scan view).
     scanner: Rc<ScannerLoader>,
+    /// The extension's network layer reported a sighting (`PageRuntime::observe`): it can
+    /// make a request `blocked` in any mode, so observations are no longer deferred.
+    network_seen: bool,
+    /// While a deferred observation runs: when the sink took it (its errors' time).
+    replay_at: Option<f64>,
 }
 
-type Shared = Rc<RefCell<State>>;
+/// The runtime's state, and the observations the sink took without running the core yet
+/// (see [`Shared::defer`]).
+struct Runtime {
+    state: RefCell<State>,
+    deferred: RefCell<VecDeque<Deferred>>,
+    /// The deferred observations are being run (the core's own borrows must not drain again).
+    draining: Cell<bool>,
+    /// A microtask will run them.
+    drain_scheduled: Cell<bool>,
+}
+
+/// An observation the sink answered `proceed` without running the core: it runs later in the
+/// same task, exactly as it would have run then.
+struct Deferred {
+    raw: JsValue,
+    /// When the sink took it (the time its internal errors are recorded at).
+    at: f64,
+    /// What `State::refresh_values` answered when the sink took it (it read nothing and
+    /// changed nothing then, see [`Shared::defer`]).
+    mw_may_exist: bool,
+}
+
+/// The state as every part of the runtime reaches it. Each borrow first runs the deferred
+/// observations, in order, so whatever reads or changes the state (the page API, the panel,
+/// timers, batch texts arriving, the event dispatch, the next observation the core must run
+/// at once) sees it exactly as if each observation had been run when it was made.
+#[derive(Clone)]
+struct Shared(Rc<Runtime>);
+
+impl Shared {
+    fn new(state: State) -> Shared {
+        Shared(Rc::new(Runtime {
+            state: RefCell::new(state),
+            deferred: RefCell::new(VecDeque::new()),
+            draining: Cell::new(false),
+            drain_scheduled: Cell::new(false),
+        }))
+    }
+
+    fn downgrade(&self) -> Weak<Runtime> {
+        Rc::downgrade(&self.0)
+    }
+
+    fn try_borrow(&self) -> Result<Ref<'_, State>, BorrowError> {
+        self.drain();
+        self.0.state.try_borrow()
+    }
+
+    fn try_borrow_mut(&self) -> Result<RefMut<'_, State>, BorrowMutError> {
+        self.drain();
+        self.0.state.try_borrow_mut()
+    }
+
+    fn borrow(&self) -> Ref<'_, State> {
+        self.drain();
+        self.0.state.borrow()
+    }
+
+    fn borrow_mut(&self) -> RefMut<'_, State> {
+        self.drain();
+        self.0.state.borrow_mut()
+    }
+
+    /// Takes an observation without running the core when its answer is known to be
+    /// `proceed` and running the core later changes nothing else (gives it back otherwise):
+    /// * `audit` mode, nothing held: the core never answers `block` or a hold there (a new
+    ///   event is `allowed` or `unconsented`, a repeat folds only into an event decided the
+    ///   same way), except a request a catch-all saw first that the extension's network
+    ///   layer reported blocked (so never once such a sighting came);
+    /// * `State::refresh_values` would read and change nothing: the consent storage and the
+    ///   page values are complete, or the page has no `mw` (and then no request waits for the
+    ///   stored consent either);
+    /// * nothing else is borrowing the state (a re-entered sink runs as before).
+    ///
+    /// A block-mode page never gets here: its decisions stay synchronous.
+    fn defer(&self, raw: JsValue) -> Result<(), JsValue> {
+        let mw_may_exist = {
+            let Ok(st) = self.0.state.try_borrow() else {
+                return Err(raw);
+            };
+            if st.session.mode() != Mode::Audit || !st.held.is_empty() || st.network_seen {
+                return Err(raw);
+            }
+            if st.backend.is_some() && st.values_complete {
+                true
+            } else if !mw_may_exist() {
+                false
+            } else {
+                return Err(raw);
+            }
+        };
+        self.0.deferred.borrow_mut().push_back(Deferred {
+            raw,
+            at: now_ms(),
+            mw_may_exist,
+        });
+        if !self.0.drain_scheduled.replace(true) {
+            // Once per task at the latest; any borrow before that runs them first.
+            let shared = self.clone();
+            let cb = Closure::once_into_js(move |_: JsValue| {
+                shared.0.drain_scheduled.set(false);
+                shared.drain();
+            });
+            let _ = call1(&Promise::resolve(&JsValue::UNDEFINED).into(), "then", &cb);
+        }
+        Ok(())
+    }
+
+    /// Runs the deferred observations in order (not while the state is borrowed: whoever
+    /// holds it cannot read it either, and the next borrow runs them).
+    fn drain(&self) {
+        if self.0.draining.get()
+            || self.0.deferred.borrow().is_empty()
+            || self.0.state.try_borrow_mut().is_err()
+        {
+            return;
+        }
+        self.0.draining.set(true);
+        loop {
+            let next = self.0.deferred.borrow_mut().pop_front();
+            let Some(d) = next else { break };
+            observation(self, d.raw, false, Some((d.at, d.mw_may_exist)));
+        }
+        self.0.draining.set(false);
+    }
+}
 
 /// The installed runtime; dropping it detaches the sink. The API methods are closures owned
 /// by the JS objects they sit on (`into_js_value`), so they live as long as `tprAuditor`.
@@ -192,7 +324,10 @@ fn decision_value(outcome: Outcome) -> JsValue {
 /// no `mw.config` to read and no stored consent to look for: one property read instead of
 /// the dozen that would each find nothing.
 fn mw_may_exist() -> bool {
-    let mw = super::prop(&js_sys::global(), "mw");
+    thread_local! {
+        static MW: JsValue = JsValue::from_str("mw");
+    }
+    let mw = MW.with(|key| super::prop_key(&js_sys::global(), key));
     mw.is_object() || mw.is_function()
 }
 
@@ -203,7 +338,7 @@ impl State {
             self.errors.push(InternalError {
                 at: at.to_string(),
                 message,
-                t: now_ms() - self.started_at,
+                t: self.replay_at.unwrap_or_else(now_ms) - self.started_at,
             });
         }
     }
@@ -413,25 +548,54 @@ fn internal_error_record(shared: &Shared, st: &mut State, raw: &JsValue) -> bool
     true
 }
 
-/// The sink: the bootstrap's observations (requests, and its internal-error records).
+/// The sink: the bootstrap's observations (requests, and its internal-error records). In
+/// `audit` mode most are only queued here and run once per task (see [`Shared::defer`]):
+/// the core's work per request is most of the hook's synchronous cost.
 fn on_observation(shared: &Shared, raw: JsValue) -> JsValue {
-    observation(shared, raw, false)
+    match shared.defer(raw) {
+        Ok(()) => proceed_value(),
+        Err(raw) => observation(shared, raw, false, None),
+    }
 }
 
 /// One observation. `kind_first`: look for an internal-error record before reading a request
 /// (observations from outside the bootstrap); the bootstrap's internal-error records have no
 /// `channel` or `url`, so for them reading the request fails first and `kind` is read only
 /// then (one property read and string copy less per request).
-fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
+/// `deferred`: the observation was taken by [`Shared::defer`] at that time, with what
+/// `State::refresh_values` answered then (it is not asked again).
+fn observation(
+    shared: &Shared,
+    raw: JsValue,
+    kind_first: bool,
+    deferred: Option<(f64, bool)>,
+) -> JsValue {
     let Ok(mut st) = shared.try_borrow_mut() else {
         // Re-entered from inside our own call: cannot happen through the bootstrap (it queues
         // re-entrant observations), so say so and let it go.
         return proceed_value();
     };
+    st.replay_at = deferred.map(|(at, _)| at);
+    let value = observe_locked(shared, st, raw, kind_first, deferred.map(|(_, mw)| mw));
+    if deferred.is_some() {
+        if let Ok(mut st) = shared.0.state.try_borrow_mut() {
+            st.replay_at = None;
+        }
+    }
+    value
+}
+
+fn observe_locked(
+    shared: &Shared,
+    mut st: RefMut<'_, State>,
+    raw: JsValue,
+    kind_first: bool,
+    mw_may_exist: Option<bool>,
+) -> JsValue {
     if kind_first && internal_error_record(shared, &mut st, &raw) {
         return JsValue::UNDEFINED;
     }
-    let obs: Observation = match serde_wasm_bindgen::from_value(raw.clone()) {
+    let obs: Observation = match super::observation_from_js(raw.clone()) {
         Ok(o) => o,
         Err(e) => {
             if !kind_first && internal_error_record(shared, &mut st, &raw) {
@@ -444,7 +608,12 @@ fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
         }
     };
     let mut restart_watch = false;
-    let mw_may_exist = st.refresh_values();
+    let had_backend = st.backend.is_some();
+    let mw_may_exist = mw_may_exist.unwrap_or_else(|| st.refresh_values());
+    // The stored consent became readable in this call: what waited for it is decided and
+    // released at the end of this call, as `watch_backend` would at its next look (a
+    // timer's delay later, on every page load of a logged-in user).
+    let backend_found = !had_backend && st.backend.is_some();
     let handle = st.handle.clone();
     let mut batches = GlueBatches {
         handle: &handle,
@@ -494,6 +663,9 @@ fn observation(shared: &Shared, raw: JsValue, kind_first: bool) -> JsValue {
     st.in_flight += to_fetch.len();
     schedule_flush(shared, &mut st);
     drop(st);
+    if backend_found {
+        after_consent_change(shared, false);
+    }
     for url in to_fetch {
         start_batch_fetch(shared, &handle, url);
     }
@@ -702,12 +874,14 @@ fn after_consent_change(shared: &Shared, save: bool) {
 }
 
 /// Until the consent storage is known (an auditor started before `mw`, or before the
-/// `user.options` module ran), looks again every [`VALUES_REFRESH_MS`] without waiting for a
-/// request to happen; then adopts what it holds, releases what that decides, and saves a
-/// change made meanwhile.
-fn watch_backend(shared: &Shared, tries: u32) {
-    const MAX_TRIES: u32 = 1200; // one minute
+/// `user.options` module ran), looks again every [`VALUES_REFRESH_MS`] (every
+/// [`WAITING_REFRESH_MS`] while requests wait for it) without waiting for a request to
+/// happen; then adopts what it holds, releases what that decides, and saves a change made
+/// meanwhile. `watched_ms`: how long it has looked (it stops after a minute).
+fn watch_backend(shared: &Shared, watched_ms: u32) {
+    const MAX_WATCH_MS: u32 = 60_000;
     let mut give_up = false;
+    let mut waiting = false;
     let resolved = match shared.try_borrow_mut() {
         Ok(mut st) => {
             if st.backend.is_none() {
@@ -722,6 +896,8 @@ fn watch_backend(shared: &Shared, tries: u32) {
             {
                 st.consent_wait_over = true;
                 give_up = true;
+            } else {
+                waiting = !st.consent_wait_over && st.consent_wait_since.is_some();
             }
             // Resolved here or by an observation meanwhile (`refresh_values`).
             st.backend
@@ -734,20 +910,23 @@ fn watch_backend(shared: &Shared, tries: u32) {
         // Requests that waited for the stored consent are decided by what is known now.
         after_consent_change(shared, false);
     }
-    let watching = resolved.is_none() && tries < MAX_TRIES;
+    let watching = resolved.is_none() && watched_ms < MAX_WATCH_MS;
     if let Ok(mut st) = shared.try_borrow_mut() {
         st.watching_backend = watching;
     }
     match resolved {
         Some(save) => after_consent_change(shared, save),
         None if watching => {
+            // Requests waiting for the stored consent are held page loads: look more often.
+            let delay = if waiting {
+                WAITING_REFRESH_MS
+            } else {
+                VALUES_REFRESH_MS
+            };
             let next = shared.clone();
-            let cb = Closure::once_into_js(move || watch_backend(&next, tries + 1));
+            let cb = Closure::once_into_js(move || watch_backend(&next, watched_ms + delay));
             if let (Ok(w), Ok(f)) = (window(), cb.dyn_into::<Function>()) {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                    &f,
-                    VALUES_REFRESH_MS as i32,
-                );
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&f, delay as i32);
             }
         }
         None => {}
@@ -829,13 +1008,22 @@ async fn save_now(shared: Shared) {
 }
 
 /// Releases held requests whose events are decided now.
+/// In `audit` mode a request whose stored consent is known goes even while its attribution
+/// still waits for a batch text (its event stays `pending` until the text decides between
+/// `allowed` and `unconsented`): `audit` never holds a request for attribution, and either
+/// outcome lets it through.
 fn release_decided(st: &mut State, ids: &[u64]) -> Vec<(Function, JsValue)> {
+    let audit = st.session.mode() == Mode::Audit;
     let mut resolve = Vec::new();
     for id in ids {
-        let decision = st.session.event(*id).map(|e| e.decision);
-        if let Some(d) = decision.filter(|d| *d != Outcome::Pending) {
+        let answer = st.session.event(*id).and_then(|e| match e.decision {
+            Outcome::Pending if audit && !e.waits_consent() => Some(proceed_value()),
+            Outcome::Pending => None,
+            d => Some(decision_value(d)),
+        });
+        if let Some(answer) = answer {
             if let Some(list) = st.held.remove(id) {
-                resolve.extend(list.into_iter().map(|f| (f, decision_value(d))));
+                resolve.extend(list.into_iter().map(|f| (f, answer.clone())));
             }
         }
     }
@@ -871,11 +1059,11 @@ fn apply_answer(shared: &Shared, id: u64, answer: Answer) -> Result<(), String> 
 
 /// The panel's view of the runtime. Holds the state weakly: the state owns the panel. The
 /// second field is the page API object (`tprAuditor`), where the extension adds `extension`.
-struct Host(std::rc::Weak<RefCell<State>>, Object);
+struct Host(Weak<Runtime>, Object);
 
 impl Host {
     fn shared(&self) -> Option<Shared> {
-        self.0.upgrade()
+        self.0.upgrade().map(Shared)
     }
 
     fn replace_consent(&self, list: ConsentList) {
@@ -1101,11 +1289,13 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
         watching_backend: false,
         panel: Rc::new(RefCell::new(None)),
         scanner: scanner.clone(),
+        network_seen: false,
+        replay_at: None,
     };
     for e in startup_errors {
         state.record_error("consent", e);
     }
-    let shared: Shared = Rc::new(RefCell::new(state));
+    let shared = Shared::new(state);
     fn method(
         target: &Object,
         name: &str,
@@ -1306,6 +1496,18 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     )?;
     Reflect::set(&api, &JsValue::from_str("consent"), &consent)?;
 
+    // Deferred observations may need texts of inline scripts the bootstrap keeps for a while
+    // (`inlineSource`): they run before it drops them.
+    let s = shared.clone();
+    let before_reset = Closure::wrap(Box::new(move || s.drain()) as Box<dyn FnMut()>);
+    let configure = Object::new();
+    Reflect::set(
+        &configure,
+        &JsValue::from_str("beforeInlineReset"),
+        &before_reset.into_js_value(),
+    )?;
+    let _ = call1(&handle, "configure", &configure.into());
+
     // The sink last: attaching flushes the bootstrap's queue through it.
     let s = shared.clone();
     let sink =
@@ -1321,7 +1523,7 @@ pub fn install_page(api: Object, options: JsValue) -> Result<PageRuntime, JsValu
     attach.call2(&handle, sink.as_ref(), &attach_opts)?;
 
     // The badge last: a failure to draw it must not stop the auditing.
-    let host: Rc<dyn PanelHost> = Rc::new(Host(Rc::downgrade(&shared), api.clone()));
+    let host: Rc<dyn PanelHost> = Rc::new(Host(shared.downgrade(), api.clone()));
     let panel_cell = shared.borrow().panel.clone();
     let panel_api = Object::new();
     let cell = panel_cell.clone();
@@ -1408,6 +1610,9 @@ impl PageRuntime {
                 js_sys::Error::new("observe(obs): only observedBy 'network' is accepted").into(),
             );
         }
-        Ok(observation(&self.state, obs, true))
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            st.network_seen = true;
+        }
+        Ok(observation(&self.state, obs, true, None))
     }
 }

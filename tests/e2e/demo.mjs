@@ -307,6 +307,19 @@ try {
     });
     check('the report button shows report() as JSON', !shown.hidden && shown.report && Array.isArray(shown.report.events)
       && shown.report.events.length >= rep.events.length, shown.error || '');
+    // In audit mode the core runs the sink's observations once per task (src/web/page.rs,
+    // `Shared::defer`): whatever reads the state first runs them, so a report taken in the
+    // same task as the request already has its event, decided as it would have been at once.
+    const sameTask = await page.evaluate(() => {
+      const url = new URL(location.pathname + '?same-task=' + Date.now(), location.href).href;
+      const before = window.tprAuditor.report().summary.events;
+      fetch(url).catch(() => {});
+      const r = window.tprAuditor.report();
+      const ev = r.events.find((e) => e.url === url);
+      return { found: !!ev, decision: ev && ev.decision, source: ev && ev.source.kind, added: r.summary.events - before };
+    });
+    check('audit mode: report() read in the same task as a fetch already has its event',
+      sameTask.found && sameTask.added === 1 && sameTask.decision === 'allowed', JSON.stringify(sameTask));
   }
   check('no page error (with the auditor)', !errors.page.length, errors.page.join('\n'));
   check('no console error (with the auditor)', !errors.console.length, errors.console.join('\n'));
