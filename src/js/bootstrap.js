@@ -2529,7 +2529,6 @@
   const blobSlice = method(BlobC && BlobC.prototype, 'slice');
   const TextEncoderC = global.TextEncoder;
   const htmlBlobs = new WeakMapC(); // Blob → byte offset for HAND_OVER
-  const strTest = uncurry(RegExp.prototype.test);
   const META_CHARSET = /^<meta[\s/][^>]*charset/i;
 
   /** Where HAND_OVER goes in `text` (a prefix of the document): a char index, or -1. */
@@ -2554,7 +2553,7 @@
       const at = i + meta;
       const script = strIndexOf(strToLower(strSlice(text, i, at)), '<script');
       const end = strIndexOf(text, '>', at);
-      if (script < 0 && end >= 0 && strTest(META_CHARSET, strSlice(text, at, end + 1))) i = end + 1;
+      if (script < 0 && end >= 0 && reExec(META_CHARSET, strSlice(text, at, end + 1)) !== null) i = end + 1;
     }
     return i;
   }

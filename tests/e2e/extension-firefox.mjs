@@ -109,9 +109,9 @@ try {
     bg.map((e) => e.observedBy));
   check('4. consent is kept by the extension (external store)', state.storage === 'external', state.storage);
 
-  // 4b. A blob: document's own inline script: Firefox (128+) runs content scripts in blob:
-  // documents only with match_origin_as_fallback, so page.js starts there first and hands the
-  // realm to the parent's auditor; the hook sees the fetch (not only the network layer).
+  // 4b. A blob: document's own inline script is seen by the hook, not only by the network
+  // layer (Firefox 128+ runs content scripts in blob: documents only with
+  // match_origin_as_fallback; the bootstrap's hand-over script covers a new window too).
   const blobProbe = wiki.W() + '/blob-frame-probe?n=1';
   const blob = await wd.executeAsync(`const done = arguments[arguments.length - 1];
     const u = ${JSON.stringify(blobProbe)};
@@ -122,7 +122,7 @@ try {
       answered, mode: f.contentDocument.compatMode,
       events: window.tprAuditor.report().events.filter((e) => e.url === u).map((e) => ({ observedBy: e.observedBy, channel: e.channel })) })));
     document.body.appendChild(f);`);
-  check('4b. a blob: frame\'s inline fetch is one event seen by the hook (page.js ran there first)',
+  check('4b. a blob: frame\'s inline fetch is one event seen by the hook',
     blob.events.length === 1 && blob.events[0].observedBy.includes('hook') && blob.events[0].channel === 'fetch', blob);
   check('4b. ... the frame kept its document (standards mode, request answered)', blob.mode === 'CSS1Compat' && blob.answered === 'ok', blob);
 

@@ -267,9 +267,9 @@ try {
   }, 5000) || await bg((t) => chrome.action.getBadgeText({ tabId: t }), id);
   check(`3. badge text equals the unconsented third-party count (${expectBadge})`, expectBadge > 0 && badge === String(expectBadge), { badge, expectBadge });
 
-  // 2b. A blob: document's own inline script. The content scripts have match_origin_as_fallback,
-  // so page.js starts in the frame before that script and hands the realm to the parent's
-  // auditor: its fetch is seen by the hook (with a stack), not only by the network layer. The
+  // 2b. A blob: document's own inline script is seen by the hook (with a stack), not only by
+  // the network layer: page.js may start in the frame (match_origin_as_fallback), the frame's
+  // reused initial window is hooked, and the bootstrap's hand-over script hooks a new one. The
   // wiki's own host: the badge above counts third parties only.
   const blobProbe = W() + '/blob-frame-probe?n=1';
   const inFrame = await tab.evaluate(async (u) => {
@@ -282,7 +282,7 @@ try {
     return { answered, quirks: f.contentDocument.compatMode };
   }, blobProbe);
   const blobEv = eventsFor(await report(), blobProbe);
-  check('2b. a blob: frame\'s inline fetch is one event seen by the hook (page.js ran there first)',
+  check('2b. a blob: frame\'s inline fetch is one event seen by the hook',
     blobEv.length === 1 && blobEv[0].observedBy.includes('hook') && blobEv[0].channel === 'fetch',
     { inFrame, events: blobEv.map((e) => [e.observedBy, e.source, e.channel]) });
   check('2b. ... the frame kept its document (standards mode, request answered)',
